@@ -1,0 +1,270 @@
+"""Articles: commentary, research, news, events, announcements and media pieces."""
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
+
+from charhar.fields import URLField
+from charhar.models import Region, TaxonomyModel, TimeStampedModel, Topic, unique_slug
+from charhar.sanitize import clean_html
+from charhar.validators import validate_image_upload
+from experts.models import Expert
+
+
+class Section(TaxonomyModel):
+    """A News & Events section: Public Diplomacy, Peace Studies, Charhar News, …"""
+
+    class Meta(TaxonomyModel.Meta):
+        verbose_name = _("News & Events section")
+        verbose_name_plural = _("News & Events sections")
+
+    def get_absolute_url(self):
+        return reverse("articles:section", kwargs={"slug": self.slug})
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self, now=None):
+        """The one rule for what readers may see: published status, publication time reached.
+
+        A published article with a future time is scheduled: it appears by itself when the
+        time comes, because this filter is evaluated on every query.
+        """
+        return self.filter(
+            status=Article.Status.PUBLISHED, published_at__lte=now or timezone.now()
+        )
+
+    def with_related(self):
+        """Everything a listing row or the detail page shows, in a fixed number of queries."""
+        return self.select_related("section", "event").prefetch_related(
+            Prefetch(
+                "authorships",
+                queryset=ArticleAuthor.objects.select_related("expert").order_by("order", "pk"),
+            ),
+            Prefetch("topics", queryset=Topic.objects.order_by("order", "name")),
+            Prefetch("regions", queryset=Region.objects.order_by("order", "name")),
+            "tags",
+        )
+
+    def of_kind(self, kind):
+        return self.filter(kind=kind)
+
+
+class Article(TimeStampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        REVIEW = "review", _("In review")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
+
+    class Kind(models.TextChoices):
+        COMMENTARY = "commentary", _("Commentary")
+        RESEARCH = "research", _("Research")
+        NEWS = "news", _("News")
+        EVENT = "event", _("Event")
+        ANNOUNCEMENT = "announcement", _("Announcement")
+        MEDIA = "media", _("Media")
+
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=255, unique=True, allow_unicode=True)
+    summary = models.TextField(
+        _("summary"), blank=True, help_text=_("Plain text shown in listings and feeds.")
+    )
+    body = models.TextField(_("body"), blank=True, help_text=_("HTML; sanitized on save."))
+    hero_image = models.ImageField(
+        _("hero image"),
+        upload_to="articles/%Y/%m/",
+        blank=True,
+        validators=[validate_image_upload],
+    )
+    hero_alt = models.CharField(
+        _("hero image text alternative"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the image shows, for readers who cannot see it."),
+    )
+    hero_caption = models.CharField(_("hero image caption"), max_length=500, blank=True)
+    hero_credit = models.CharField(_("hero image credit"), max_length=200, blank=True)
+    published_at = models.DateTimeField(
+        _("publication time"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("A future time schedules the article: it appears by itself then."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=Kind.choices, default=Kind.COMMENTARY, db_index=True
+    )
+    section = models.ForeignKey(
+        Section,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles",
+        verbose_name=_("News & Events section"),
+    )
+    topics = models.ManyToManyField(
+        Topic, blank=True, related_name="articles", verbose_name=_("topics")
+    )
+    regions = models.ManyToManyField(
+        Region, blank=True, related_name="articles", verbose_name=_("regions")
+    )
+    tags = TaggableManager(blank=True, verbose_name=_("tags"))
+    authors = models.ManyToManyField(
+        Expert,
+        through="ArticleAuthor",
+        blank=True,
+        related_name="articles",
+        verbose_name=_("authors"),
+    )
+    byline = models.CharField(
+        _("outside authors"),
+        max_length=300,
+        blank=True,
+        help_text=_("Names of authors who are not the institute's experts, as they should read."),
+    )
+    source_name = models.CharField(
+        _("source"), max_length=200, blank=True, help_text=_("Where a republished piece first ran.")
+    )
+    source_url = URLField(_("source URL"), max_length=500, blank=True)
+    is_featured = models.BooleanField(_("featured"), default=False, db_index=True)
+    legacy_url = models.CharField(
+        _("legacy URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("The address of this article on the old site, kept as a redirect."),
+    )
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        indexes = [models.Index(fields=["status", "-published_at"], name="article_status_date")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legacy_url"],
+                condition=~Q(legacy_url=""),
+                name="article_unique_legacy_url",
+                violation_error_code="unique",
+                violation_error_message=_("Another article already has this legacy URL."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        if self.status == self.Status.PUBLISHED and not self.published_at:
+            self.published_at = timezone.now()
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self, self.title)
+        if self.status == self.Status.PUBLISHED and not self.published_at:
+            self.published_at = timezone.now()
+        self.body = clean_html(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_scheduled(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > timezone.now()
+        )
+
+    @property
+    def is_live(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def ordered_authors(self) -> list[Expert]:
+        """The article's experts in byline order (uses the with_related() prefetch)."""
+        return [authorship.expert for authorship in self.authorships.all()]
+
+
+class ArticleAuthor(models.Model):
+    """An expert's place in an article's byline."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="authorships")
+    expert = models.ForeignKey(
+        Expert, on_delete=models.CASCADE, related_name="authorships", verbose_name=_("expert")
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "expert"], name="article_author_once"),
+        ]
+
+    def __str__(self):
+        return str(self.expert)
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("“%(value)s” is not a time zone name such as Asia/Shanghai or Europe/Berlin."),
+            code="invalid_time_zone",
+            params={"value": value},
+        )
+
+
+class EventDetails(models.Model):
+    """When and where an event article takes place."""
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, related_name="event", verbose_name=_("article")
+    )
+    starts_at = models.DateTimeField(_("starts"), db_index=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="Asia/Shanghai",
+        validators=[validate_time_zone],
+        help_text=_("The time zone of the venue, e.g. Asia/Shanghai; times are shown in it."),
+    )
+    venue = models.CharField(_("venue"), max_length=300, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    registration_url = URLField(_("registration link"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = _("event details")
+        verbose_name_plural = _("event details")
+
+    def __str__(self):
+        return str(self.article)
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at < self.starts_at:
+            raise ValidationError({"ends_at": _("An event cannot end before it starts.")})
+
+    @property
+    def tz(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def is_upcoming(self) -> bool:
+        return (self.ends_at or self.starts_at) >= timezone.now()

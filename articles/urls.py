@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "articles"
+
+urlpatterns = [
+    path("articles/", views.ArticleListView.as_view(), name="list"),
+    path("articles/<str:slug>/", views.ArticleDetailView.as_view(), name="detail"),
+    path("news/<str:slug>/", views.SectionView.as_view(), name="section"),
+]

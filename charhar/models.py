@@ -1,0 +1,300 @@
+"""Site-wide content: taxonomy, offices, site settings, navigation menus and about pages."""
+
+import re
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from .fields import URLField
+from .sanitize import clean_html
+
+
+def unique_slug(instance, value: str, *, field: str = "slug", max_length: int | None = None) -> str:
+    """A slug from `value` that no other row of the instance's model uses (suffixes -2, -3, …)."""
+    max_length = max_length or instance._meta.get_field(field).max_length
+    base = slugify(value, allow_unicode=True)[:max_length].strip("-") or "item"
+    others = type(instance)._default_manager.exclude(pk=instance.pk)
+    candidate, n = base, 2
+    while others.filter(**{field: candidate}).exists():
+        suffix = f"-{n}"
+        candidate = f"{base[: max_length - len(suffix)]}{suffix}"
+        n += 1
+    return candidate
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class TaxonomyModel(models.Model):
+    """A named, ordered grouping readers browse by (topics, regions, sections, series)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True, allow_unicode=True)
+    description = models.TextField(_("description"), blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self, self.name)
+        super().save(*args, **kwargs)
+
+
+class Topic(TaxonomyModel):
+    class Meta(TaxonomyModel.Meta):
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def get_absolute_url(self):
+        return reverse("topic", kwargs={"slug": self.slug})
+
+
+class Region(TaxonomyModel):
+    class Meta(TaxonomyModel.Meta):
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def get_absolute_url(self):
+        return reverse("region", kwargs={"slug": self.slug})
+
+
+class Office(models.Model):
+    """One of the institute's offices, with the details a visitor needs to reach it."""
+
+    city = models.CharField(_("city"), max_length=120, unique=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=True)
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
+
+    class Meta:
+        ordering = ["order", "city"]
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+
+    def __str__(self):
+        return self.city
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self, self.city)
+        super().save(*args, **kwargs)
+
+
+class SiteSettings(models.Model):
+    """The institute's name, footer and contact details: exactly one row, edited in the admin."""
+
+    CACHE_KEY = "charhar:site-settings"
+
+    institute_name = models.CharField(_("institute name"), max_length=200)
+    tagline = models.CharField(_("tagline"), max_length=300, blank=True)
+    chairman_quote = models.TextField(_("chairman quote"), blank=True)
+    chairman_attribution = models.CharField(_("quote attribution"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    fax = models.CharField(_("fax"), max_length=50, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    facebook_url = URLField(_("Facebook URL"), blank=True)
+    facebook_name = models.CharField(_("Facebook page name"), max_length=100, blank=True)
+    twitter_url = URLField(_("Twitter/X URL"), blank=True)
+    twitter_handle = models.CharField(_("Twitter/X handle"), max_length=100, blank=True)
+    youtube_url = URLField(_("YouTube URL"), blank=True)
+    instagram_url = URLField(_("Instagram URL"), blank=True)
+    linkedin_url = URLField(_("LinkedIn URL"), blank=True)
+    soundcloud_url = URLField(_("SoundCloud URL"), blank=True)
+    footer_text = models.CharField(
+        _("footer text"),
+        max_length=300,
+        blank=True,
+        help_text=_("Shown after the copyright line, e.g. “All rights reserved.”"),
+    )
+
+    class Meta:
+        verbose_name = _("site settings")
+        verbose_name_plural = _("site settings")
+
+    def __str__(self):
+        return self.institute_name or str(_("Site settings"))
+
+    def save(self, *args, **kwargs):
+        # One row only: whatever the form thinks, this is row 1.
+        self.pk = 1
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+
+    def delete(self, *args, **kwargs):
+        cache.delete(self.CACHE_KEY)
+        return super().delete(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "SiteSettings":
+        """The settings row (cached); an unsaved default when staff have not created it yet."""
+        settings = cache.get(cls.CACHE_KEY)
+        if settings is None:
+            settings = cls.objects.filter(pk=1).first() or cls(
+                pk=1, institute_name="The Charhar Institute"
+            )
+            cache.set(cls.CACHE_KEY, settings, timeout=None)
+        return settings
+
+    @property
+    def social_links(self) -> list[tuple[str, str]]:
+        """(network, URL) pairs for the networks that have a URL, in the footer's order."""
+        networks = [
+            ("Twitter", self.twitter_url),
+            ("Facebook", self.facebook_url),
+            ("LinkedIn", self.linkedin_url),
+            ("YouTube", self.youtube_url),
+            ("SoundCloud", self.soundcloud_url),
+            ("Instagram", self.instagram_url),
+        ]
+        return [(name, url) for name, url in networks if url]
+
+
+class Page(TimeStampedModel):
+    """An editable page such as About Us, Founding Chairman, Membership or Careers."""
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True, allow_unicode=True)
+    summary = models.TextField(
+        _("summary"), blank=True, help_text=_("One or two sentences; used as the meta description.")
+    )
+    body = models.TextField(_("body"), blank=True, help_text=_("HTML; sanitized on save."))
+    order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
+    is_published = models.BooleanField(_("published"), default=True, db_index=True)
+
+    class Meta:
+        ordering = ["order", "title"]
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self, self.title)
+        self.body = clean_html(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("page", kwargs={"slug": self.slug})
+
+
+_SAFE_LINK = re.compile(r"^(/(?!/)|#|https?://|mailto:|tel:)", re.IGNORECASE)
+
+
+def validate_menu_link(value: str) -> None:
+    """A menu link is a path on this site (/…), a fragment (#…) or an http(s)/mailto/tel URL."""
+    if value and not _SAFE_LINK.match(value.strip()):
+        raise ValidationError(
+            _("Enter a path on this site starting with “/”, or a full http(s):// address."),
+            code="invalid_link",
+        )
+
+
+class Menu(models.Model):
+    """A navigation menu shown in one place of the layout (header, main bar, footer, …)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(
+        _("location"),
+        max_length=100,
+        unique=True,
+        help_text=_("Where the layout shows this menu, e.g. “main” or “footer”."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("menu")
+        verbose_name_plural = _("menus")
+
+    def __str__(self):
+        return self.name
+
+
+class MenuItem(models.Model):
+    """An entry of a menu; items with a parent form its drop-down."""
+
+    MAX_DEPTH = 3
+
+    menu = models.ForeignKey(Menu, on_delete=models.CASCADE, related_name="items")
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        related_name="children",
+        null=True,
+        blank=True,
+        verbose_name=_("parent item"),
+    )
+    label = models.CharField(_("label"), max_length=100)
+    page = models.ForeignKey(
+        Page,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="menu_items",
+        verbose_name=_("page"),
+        help_text=_("Link to one of the site's pages…"),
+    )
+    url = models.CharField(
+        _("link"),
+        max_length=500,
+        blank=True,
+        validators=[validate_menu_link],
+        help_text=_("…or to a path such as /topics/ or a full URL."),
+    )
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
+
+    class Meta:
+        ordering = ["menu", "order", "pk"]
+        verbose_name = _("menu item")
+        verbose_name_plural = _("menu items")
+
+    def __str__(self):
+        return self.label
+
+    def clean(self):
+        if self.page_id and self.url:
+            raise ValidationError({"url": _("Choose a page or type a link, not both.")})
+        if self.parent_id:
+            if self.parent.menu_id != self.menu_id:
+                raise ValidationError({"parent": _("The parent item belongs to another menu.")})
+            depth, ancestor = 1, self.parent
+            while ancestor is not None:
+                if ancestor.pk == self.pk:
+                    raise ValidationError({"parent": _("An item cannot be its own ancestor.")})
+                depth += 1
+                ancestor = ancestor.parent
+            if depth > self.MAX_DEPTH:
+                raise ValidationError(
+                    {
+                        "parent": ValidationError(
+                            _("Menus are at most %(depth)s levels deep."),
+                            code="too_deep",
+                            params={"depth": self.MAX_DEPTH},
+                        )
+                    }
+                )
+
+    @property
+    def href(self) -> str:
+        if self.page_id:
+            return reverse("page", kwargs={"slug": self.page.slug})
+        return self.url
