@@ -35,9 +35,7 @@ class ArticleQuerySet(models.QuerySet):
         A published article with a future time is scheduled: it appears by itself when the
         time comes, because this filter is evaluated on every query.
         """
-        return self.filter(
-            status=Article.Status.PUBLISHED, published_at__lte=now or timezone.now()
-        )
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now or timezone.now())
 
     def with_related(self):
         """Everything a listing row or the detail page shows, in a fixed number of queries."""

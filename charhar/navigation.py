@@ -23,7 +23,9 @@ def build_menus() -> dict[str, list[MenuNode]]:
     """Every menu by its location slug, as a list of top-level nodes with their children."""
     items = MenuItem.objects.select_related("menu", "page").order_by("menu_id", "order", "pk")
     nodes: dict[int, MenuNode] = {}
-    menus: dict[str, list[MenuNode]] = {slug: [] for slug in Menu.objects.values_list("slug", flat=True)}
+    menus: dict[str, list[MenuNode]] = {
+        slug: [] for slug in Menu.objects.values_list("slug", flat=True)
+    }
     pending = []
     for item in items:
         nodes[item.pk] = MenuNode(item.label, item.href, item.description)

@@ -54,7 +54,7 @@ class ImageUploadValidator:
         max_pixels = settings.MAX_IMAGE_PIXELS
         if width * height > max_pixels:
             raise ValidationError(
-                _("The image is %(width)s×%(height)s pixels; the most allowed is %(max)s pixels."),
+                _("The image is %(width)s by %(height)s pixels; the limit is %(max)s pixels."),
                 code="image_too_many_pixels",
                 params={"width": width, "height": height, "max": f"{max_pixels:,}"},
             )
@@ -85,9 +85,7 @@ class PDFUploadValidator:
         finally:
             handle.seek(0)
         if b"%PDF-" not in head:
-            raise ValidationError(
-                _("The file is not a PDF document."), code="invalid_pdf_content"
-            )
+            raise ValidationError(_("The file is not a PDF document."), code="invalid_pdf_content")
 
     def __eq__(self, other):
         return isinstance(other, PDFUploadValidator)

@@ -88,10 +88,7 @@ class Subscriber(TimeStampedModel):
 
     def clean(self):
         self.email = normalize_email(self.email)
-        if (
-            self.email
-            and Subscriber.objects.with_email(self.email).exclude(pk=self.pk).exists()
-        ):
+        if self.email and Subscriber.objects.with_email(self.email).exclude(pk=self.pk).exists():
             raise ValidationError(
                 {"email": _("A subscriber with this address (in any letter case) already exists.")}
             )

@@ -40,9 +40,7 @@ class PublicationQuerySet(models.QuerySet):
         return self.select_related("series").prefetch_related(
             Prefetch(
                 "contributions",
-                queryset=PublicationAuthor.objects.select_related("expert").order_by(
-                    "order", "pk"
-                ),
+                queryset=PublicationAuthor.objects.select_related("expert").order_by("order", "pk"),
             ),
             Prefetch("topics", queryset=Topic.objects.order_by("order", "name")),
             Prefetch("regions", queryset=Region.objects.order_by("order", "name")),

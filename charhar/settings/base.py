@@ -92,7 +92,9 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="The Charhar Institute <noreply@localhost>")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="The Charhar Institute <noreply@localhost>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 AUTH_PASSWORD_VALIDATORS = [
