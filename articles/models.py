@@ -49,8 +49,22 @@ class ArticleQuerySet(models.QuerySet):
             "tags",
         )
 
-    def of_kind(self, kind):
-        return self.filter(kind=kind)
+    def news_and_events(self):
+        """What the News & Events pages list: anything filed in a section, and news-like kinds."""
+        return self.filter(
+            Q(section__isnull=False)
+            | Q(
+                kind__in=[
+                    Article.Kind.NEWS,
+                    Article.Kind.EVENT,
+                    Article.Kind.ANNOUNCEMENT,
+                    Article.Kind.MEDIA,
+                ]
+            )
+        )
+
+    def research(self):
+        return self.filter(kind=Article.Kind.RESEARCH)
 
 
 class Article(TimeStampedModel):

@@ -10,6 +10,9 @@ from . import views
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("about/<str:slug>/", views.PageView.as_view(), name="page"),
+    path("topics/", views.TopicIndexView.as_view(), name="topics"),
+    path("regions/", views.RegionIndexView.as_view(), name="regions"),
+    path("offices/", views.OfficeListView.as_view(), name="offices"),
     path("topics/<str:slug>/", article_views.TopicView.as_view(), name="topic"),
     path("regions/<str:slug>/", article_views.RegionView.as_view(), name="region"),
     path("", include("articles.urls")),

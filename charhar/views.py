@@ -1,8 +1,9 @@
-from django.views.generic import DetailView, TemplateView
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import DetailView, ListView, TemplateView
 
 from articles.models import Article
 
-from .models import Page
+from .models import Office, Page, Region, Topic
 
 
 class HomeView(TemplateView):
@@ -23,3 +24,30 @@ class PageView(DetailView):
 
     def get_queryset(self):
         return Page.objects.filter(is_published=True)
+
+
+class TaxonomyIndexView(ListView):
+    """All topics or all regions, each linking to its articles."""
+
+    template_name = "charhar/taxonomy_list.html"
+    context_object_name = "groups"
+    heading = ""
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(heading=self.heading, **kwargs)
+
+
+class TopicIndexView(TaxonomyIndexView):
+    model = Topic
+    heading = _("Topics")
+
+
+class RegionIndexView(TaxonomyIndexView):
+    model = Region
+    heading = _("Regions")
+
+
+class OfficeListView(ListView):
+    model = Office
+    template_name = "charhar/office_list.html"
+    context_object_name = "offices"

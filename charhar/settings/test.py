@@ -14,3 +14,5 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 SITE_URL = "http://testserver"
+# Tests serve static files through the finders; there is no collected STATIC_ROOT.
+WHITENOISE_AUTOREFRESH = True
