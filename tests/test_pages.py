@@ -1,6 +1,8 @@
 """The public pages laid down with the content model answer, hide unpublished content and
 cost a fixed number of queries whatever the amount of content."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -146,3 +148,11 @@ def test_every_page_costs_the_same_number_of_queries_at_two_sizes(client, site):
 
     assert small == large
     assert max(small.values()) <= 7
+
+
+def test_dates_are_shown_in_the_house_style_through_the_locale_formats(client):
+    article = PublishedArticleFactory(
+        published_at=datetime.datetime(2022, 6, 9, 12, 0, tzinfo=datetime.UTC)
+    )
+
+    assert "June 09, 2022" in client.get(article.get_absolute_url()).content.decode()
