@@ -64,8 +64,5 @@ class SubscriberAdmin(admin.ModelAdmin):
             obj.consent_at = now
         # Keep the consent record in step with a status staff set by hand.
         if "status" in form.changed_data:
-            if obj.status == Subscriber.Status.CONFIRMED and obj.confirmed_at is None:
-                obj.confirmed_at = now
-            elif obj.status == Subscriber.Status.UNSUBSCRIBED and obj.unsubscribed_at is None:
-                obj.unsubscribed_at = now
+            obj.set_status(obj.status, now=now)
         super().save_model(request, obj, form, change)

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from charhar.models import TimeStampedModel
@@ -100,3 +101,21 @@ class Subscriber(TimeStampedModel):
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+    def set_status(self, status: str, *, now=None) -> None:
+        """Move to `status`, keeping the consent record's timestamps in step (not saved)."""
+        now = now or timezone.now()
+        self.status = status
+        if status == self.Status.CONFIRMED:
+            self.confirmed_at = now
+            self.unsubscribed_at = None
+        elif status == self.Status.UNSUBSCRIBED:
+            self.unsubscribed_at = now
+
+    def confirm(self) -> None:
+        self.set_status(self.Status.CONFIRMED)
+        self.save(update_fields=["status", "confirmed_at", "unsubscribed_at", "updated_at"])
+
+    def unsubscribe(self) -> None:
+        self.set_status(self.Status.UNSUBSCRIBED)
+        self.save(update_fields=["status", "unsubscribed_at", "updated_at"])

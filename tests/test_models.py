@@ -399,3 +399,23 @@ def test_site_settings_is_a_single_cached_row_refreshed_on_save(django_assert_nu
     assert SiteSettings.load().institute_name == "Renamed"
     with django_assert_num_queries(0):
         assert SiteSettings.load().institute_name == "Renamed"
+
+
+def test_confirming_and_unsubscribing_record_when_it_happened():
+    subscriber = SubscriberFactory()
+
+    subscriber.confirm()
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.CONFIRMED
+    assert subscriber.confirmed_at is not None
+    assert list(Subscriber.objects.confirmed()) == [subscriber]
+
+    subscriber.unsubscribe()
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
+    assert subscriber.unsubscribed_at is not None
+    assert not Subscriber.objects.confirmed().exists()
+
+    subscriber.confirm()
+    subscriber.refresh_from_db()
+    assert subscriber.unsubscribed_at is None
