@@ -34,7 +34,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -591,7 +590,6 @@ class _Generator:
         kind_weights = list(accumulate(kind_weights))
         authors_through, tags_through = ArticleAuthor, Article.tags.through
         topics_through, regions_through = Article.topics.through, Article.regions.through
-        content_type = ContentType.objects.get_for_model(Article)
         done = 0
         for numbers in _chunks(missing, self.batch):
             with clock("articles: generate"):
@@ -660,10 +658,7 @@ class _Generator:
                     ]
                     topics += [topics_through(article_id=pk, topic_id=t) for t in topic_ids]
                     regions += [regions_through(article_id=pk, region_id=r) for r in region_ids]
-                    tagged += [
-                        tags_through(content_type=content_type, object_id=pk, tag_id=t)
-                        for t in tag_ids
-                    ]
+                    tagged += [tags_through(content_object_id=pk, tag_id=t) for t in tag_ids]
                 events_rows = []
                 for article, detail in details:
                     detail.article_id = article.pk
