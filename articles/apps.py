@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ArticlesConfig(AppConfig):
     name = "articles"
     verbose_name = _("Articles and events")
+
+    def ready(self):
+        from charhar import caching
+
+        from .models import Section
+
+        caching.register(Section)

@@ -4,12 +4,15 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from imagekit.models import ImageSpecField
+from pilkit.processors import ResizeToFill
 from taggit.managers import TaggableManager
-from taggit.models import TaggedItemBase
+from taggit.models import Tag, TaggedItemBase
 
 from charhar.fields import URLField
 from charhar.models import Region, TaxonomyModel, TimeStampedModel, Topic, unique_slug
@@ -39,16 +42,80 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now or timezone.now())
 
     def with_related(self):
-        """Everything a listing row or the detail page shows, in a fixed number of queries."""
+        """Everything a listing row shows (section, event, authors in order), in fixed queries."""
         return self.select_related("section", "event").prefetch_related(
             Prefetch(
                 "authorships",
                 queryset=ArticleAuthor.objects.select_related("expert").order_by("order", "pk"),
             ),
+        )
+
+    def with_detail(self):
+        """with_related() plus what the article page shows: topics, regions and tags."""
+        return self.with_related().prefetch_related(
             Prefetch("topics", queryset=Topic.objects.order_by("order", "name")),
             Prefetch("regions", queryset=Region.objects.order_by("order", "name")),
-            "tags",
+            Prefetch("tags", queryset=Tag.objects.order_by("name")),
         )
+
+    def events(self):
+        return self.filter(kind=Article.Kind.EVENT, event__isnull=False)
+
+    def upcoming_events(self, now=None):
+        """Events that have not ended yet, soonest first."""
+        now = now or timezone.now()
+        return (
+            self.events()
+            .filter(
+                Q(event__ends_at__gte=now)
+                | Q(event__ends_at__isnull=True, event__starts_at__gte=now)
+            )
+            .order_by("event__starts_at", "pk")
+        )
+
+    def past_events(self, now=None):
+        """Events that have ended, most recent first."""
+        now = now or timezone.now()
+        return (
+            self.events()
+            .filter(
+                Q(event__ends_at__lt=now) | Q(event__ends_at__isnull=True, event__starts_at__lt=now)
+            )
+            .order_by("-event__starts_at", "-pk")
+        )
+
+    def related_to(self, article, limit=4):
+        """Other published articles sharing a topic with `article`, newest first."""
+        topic_ids = [topic.pk for topic in article.topics.all()]
+        if not topic_ids:
+            return self.none()
+        shared = Article.topics.through.objects.filter(topic_id__in=topic_ids).values("article_id")
+        return (
+            self.filter(pk__in=shared)
+            .exclude(pk=article.pk)
+            .order_by("-published_at", "-pk")[:limit]
+        )
+
+    def latest_per_topic(self, per_topic=2):
+        """{topic id: [article ids]}: each topic's latest `per_topic` articles, in one query."""
+        Through = Article.topics.through
+        ranked = (
+            Through.objects.filter(article__in=self.values("pk"))
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=F("topic_id"),
+                    order_by=[F("article__published_at").desc(), F("article_id").desc()],
+                )
+            )
+            .filter(rank__lte=per_topic)
+            .order_by("topic_id", "rank")
+            .values_list("topic_id", "article_id")
+        )
+        latest = {}
+        for topic_id, article_id in ranked:
+            latest.setdefault(topic_id, []).append(article_id)
+        return latest
 
     def news_and_events(self):
         """What the News & Events pages list: anything filed in a section, and news-like kinds."""
@@ -94,6 +161,19 @@ class Article(TimeStampedModel):
         upload_to="articles/%Y/%m/",
         blank=True,
         validators=[validate_image_upload],
+    )
+    # Renditions: generated once when the hero image is saved; sizes fixed so pages don't shift.
+    card_image = ImageSpecField(
+        source="hero_image",
+        processors=[ResizeToFill(480, 270)],
+        format="JPEG",
+        options={"quality": 82},
+    )
+    hero_rendition = ImageSpecField(
+        source="hero_image",
+        processors=[ResizeToFill(1200, 675)],
+        format="JPEG",
+        options={"quality": 85},
     )
     hero_alt = models.CharField(
         _("hero image text alternative"),
@@ -212,6 +292,11 @@ class Article(TimeStampedModel):
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
+
+    @property
+    def image_alt(self) -> str:
+        """The hero image's text alternative: the editor's, else its caption, else the title."""
+        return self.hero_alt or self.hero_caption or self.title
 
     @property
     def ordered_authors(self) -> list[Expert]:

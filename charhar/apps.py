@@ -7,4 +7,7 @@ class CharharConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self):
-        from . import navigation  # noqa: F401  (connects the menu cache's signal receivers)
+        from . import caching, navigation  # noqa: F401  (navigation connects its receivers)
+        from .models import Region, Topic
+
+        caching.register(Topic, Region)

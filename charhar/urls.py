@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("articles.urls")),
     path("experts/", include("experts.urls")),
     path("publications/", include("publications.urls")),
+    path("newsletter/", include("newsletter.urls")),
     path("admin/", admin.site.urls),
 ]
 

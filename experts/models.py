@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from imagekit.models import ImageSpecField
+from pilkit.processors import ResizeToFill
 
 from charhar.models import Region, TimeStampedModel, Topic, unique_slug
 from charhar.sanitize import clean_html
@@ -31,6 +33,12 @@ class Expert(TimeStampedModel):
     affiliation = models.CharField(_("affiliation"), max_length=300, blank=True)
     photo = models.ImageField(
         _("photo"), upload_to="experts/", blank=True, validators=[validate_image_upload]
+    )
+    portrait = ImageSpecField(
+        source="photo", processors=[ResizeToFill(240, 300)], format="JPEG", options={"quality": 85}
+    )
+    avatar = ImageSpecField(
+        source="photo", processors=[ResizeToFill(96, 96)], format="JPEG", options={"quality": 85}
     )
     short_bio = models.TextField(
         _("short bio"), blank=True, help_text=_("Plain text, a sentence or two, for listings.")

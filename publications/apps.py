@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class PublicationsConfig(AppConfig):
     name = "publications"
     verbose_name = _("Publications")
+
+    def ready(self):
+        from charhar import caching
+
+        from .models import Series
+
+        caching.register(Series)

@@ -1,10 +1,13 @@
 """Books, journals, reports and newsletters the institute publishes, grouped in series."""
 
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from imagekit.models import ImageSpecField
+from pilkit.processors import ResizeToFill
 
 from charhar.fields import URLField
 from charhar.models import Region, TaxonomyModel, TimeStampedModel, Topic, unique_slug
@@ -34,6 +37,21 @@ class PublicationQuerySet(models.QuerySet):
         return self.filter(
             status=Publication.Status.PUBLISHED,
             published_on__lte=today or timezone.localdate(),
+        )
+
+    def latest_per_series(self, per_series=2):
+        """Each series' latest `per_series` publications, newest first, in one query."""
+        return (
+            self.select_related("series")
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=F("series_id"),
+                    order_by=[F("published_on").desc(), F("pk").desc()],
+                )
+            )
+            .filter(rank__lte=per_series, series__isnull=False)
+            .order_by("series__order", "series__name", "rank")
         )
 
     def with_related(self):
@@ -92,6 +110,12 @@ class Publication(TimeStampedModel):
         blank=True,
         validators=[validate_image_upload],
     )
+    cover_thumbnail = ImageSpecField(
+        source="cover", processors=[ResizeToFill(160, 224)], format="JPEG", options={"quality": 85}
+    )
+    cover_rendition = ImageSpecField(
+        source="cover", processors=[ResizeToFill(360, 504)], format="JPEG", options={"quality": 85}
+    )
     summary = models.TextField(_("summary"), blank=True)
     pdf = models.FileField(
         _("PDF"),
@@ -99,6 +123,7 @@ class Publication(TimeStampedModel):
         blank=True,
         validators=[validate_pdf_upload],
     )
+    pdf_size = models.PositiveBigIntegerField(_("PDF size in bytes"), null=True, editable=False)
     purchase_url = URLField(_("purchase link"), max_length=500, blank=True)
     topics = models.ManyToManyField(
         Topic, blank=True, related_name="publications", verbose_name=_("topics")
@@ -129,6 +154,14 @@ class Publication(TimeStampedModel):
         if not self.slug:
             self.slug = unique_slug(self, self.title)
         self.isbn = normalize_isbn(self.isbn)
+        if not self.pdf:
+            self.pdf_size = None
+        elif self.pdf_size is None or not self.pdf._committed:
+            # Measured once, so pages never ask (possibly remote) storage for the size.
+            try:
+                self.pdf_size = self.pdf.size
+            except OSError:
+                self.pdf_size = None
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

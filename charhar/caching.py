@@ -1,0 +1,39 @@
+"""Small, rarely edited tables (topics, regions, sections, series) kept in the cache.
+
+Pages that show every topic or series would otherwise pay a query for them on each request.
+A save or delete of a row forgets the cached list everywhere the cache is shared (Redis when
+several app servers run); the timeout bounds staleness with a per-process cache.
+"""
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+
+TIMEOUT = 300
+_registered: set[type] = set()
+
+
+def _key(model) -> str:
+    return f"charhar:rows:{model._meta.label_lower}"
+
+
+def cached_rows(model) -> list:
+    """All rows of `model` in its default order, from the cache when possible."""
+    if model not in _registered:
+        raise LookupError(f"{model._meta.label} is not registered with charhar.caching.")
+    rows = cache.get(_key(model))
+    if rows is None:
+        rows = list(model._default_manager.all())
+        cache.set(_key(model), rows, TIMEOUT)
+    return rows
+
+
+def register(*models) -> None:
+    """Cache these models' rows; called from the apps' ready() so every process forgets."""
+    for model in models:
+
+        def forget(model=model, **kwargs):
+            cache.delete(_key(model))
+
+        for signal in (post_save, post_delete):
+            signal.connect(forget, sender=model, weak=False, dispatch_uid=f"forget-{_key(model)}")
+        _registered.add(model)
