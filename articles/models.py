@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from imagekit.models import ImageSpecField
 from pilkit.processors import ResizeToFill
 from taggit.managers import TaggableManager
-from taggit.models import Tag, TaggedItemBase
+from taggit.models import TaggedItemBase
 
 from charhar.fields import URLField
 from charhar.models import Region, TaxonomyModel, TimeStampedModel, Topic, unique_slug
@@ -55,7 +55,7 @@ class ArticleQuerySet(models.QuerySet):
         return self.with_related().prefetch_related(
             Prefetch("topics", queryset=Topic.objects.order_by("order", "name")),
             Prefetch("regions", queryset=Region.objects.order_by("order", "name")),
-            Prefetch("tags", queryset=Tag.objects.order_by("name")),
+            "tags",
         )
 
     def events(self):

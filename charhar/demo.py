@@ -1155,6 +1155,9 @@ class _Loader:
         if not self.dry_run:
             field_file.save(hero["filename"], ContentFile(hero_placeholder_jpeg()), save=False)
             self.written_files.append((field_file.storage, field_file.name))
+            # Renditions are generated from the image when the article is saved.
+            for rendition in (article.card_image, article.hero_rendition):
+                self.written_files.append((rendition.storage, rendition.name))
         return True
 
     def publication(self, row) -> Publication:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("topics/", views.TopicIndexView.as_view(), name="topics"),
     path("regions/", views.RegionIndexView.as_view(), name="regions"),
     path("offices/", views.OfficeListView.as_view(), name="offices"),
+    path("search/", views.SearchView.as_view(), name="search"),
     path("topics/<str:slug>/", article_views.TopicView.as_view(), name="topic"),
     path("regions/<str:slug>/", article_views.RegionView.as_view(), name="region"),
     path("", include("articles.urls")),

@@ -1,21 +1,47 @@
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles.models import Article
 
+from .caching import cached_rows
 from .models import Office, Page, Region, Topic
+from .services import home_page
+
+
+def page_links(page_obj):
+    """Page numbers to link to around the current page, with ellipses for the gaps."""
+    if page_obj is None:
+        return []
+    return list(page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2))
+
+
+class ListingView(ListView):
+    """A paginated listing: 20 a page; a `?page=` out of range or not a number is a 404."""
+
+    paginate_by = 20
+    heading = ""
+    description = ""
+
+    def get_heading(self):
+        return self.heading
+
+    def get_description(self):
+        return self.description
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(
+            heading=self.get_heading(), description=self.get_description(), **kwargs
+        )
+        context["page_range"] = page_links(context.get("page_obj"))
+        return context
 
 
 class HomeView(TemplateView):
     template_name = "charhar/home.html"
 
     def get_context_data(self, **kwargs):
-        articles = Article.objects.published().with_related()
-        return super().get_context_data(
-            featured=articles.filter(is_featured=True)[:1],
-            latest=articles[:10],
-            **kwargs,
-        )
+        return super().get_context_data(**home_page(), **kwargs)
 
 
 class PageView(DetailView):
@@ -26,28 +52,60 @@ class PageView(DetailView):
         return Page.objects.filter(is_published=True)
 
 
-class TaxonomyIndexView(ListView):
+class TaxonomyIndexView(TemplateView):
     """All topics or all regions, each linking to its articles."""
 
     template_name = "charhar/taxonomy_list.html"
-    context_object_name = "groups"
+    model = None
     heading = ""
+    description = ""
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(heading=self.heading, **kwargs)
+        return super().get_context_data(
+            groups=cached_rows(self.model),
+            heading=self.heading,
+            description=self.description,
+            **kwargs,
+        )
 
 
 class TopicIndexView(TaxonomyIndexView):
     model = Topic
     heading = _("Topics")
+    description = _("The institute's research and commentary by topic.")
 
 
 class RegionIndexView(TaxonomyIndexView):
     model = Region
     heading = _("Regions")
+    description = _("The institute's research and commentary by region of the world.")
 
 
 class OfficeListView(ListView):
     model = Office
     template_name = "charhar/office_list.html"
     context_object_name = "offices"
+
+
+class SearchView(ListingView):
+    """Published articles whose title or summary contains the words typed."""
+
+    template_name = "charhar/search.html"
+    context_object_name = "articles"
+    heading = _("Search")
+    max_query_length = 200
+
+    def get_query(self):
+        return " ".join(self.request.GET.get("q", "").split())[: self.max_query_length]
+
+    def get_queryset(self):
+        query = self.get_query()
+        articles = Article.objects.published().with_related()
+        if not query:
+            return articles
+        for word in query.split()[:10]:
+            articles = articles.filter(Q(title__icontains=word) | Q(summary__icontains=word))
+        return articles
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(query=self.get_query(), **kwargs)

@@ -44,7 +44,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's Chromium, headless, driven by Playwright (whose own browser download is not used)."""
+    """Debian's Chromium, headless, driven by Playwright (not Playwright's own browser)."""
     import os
 
     from playwright.sync_api import sync_playwright
