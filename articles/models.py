@@ -4,8 +4,7 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Prefetch, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -97,24 +96,17 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def latest_per_topic(self, per_topic=2):
-        """{topic id: [article ids]}: each topic's latest `per_topic` articles, in one query."""
-        Through = Article.topics.through
-        ranked = (
-            Through.objects.filter(article__in=self.values("pk"))
-            .annotate(
-                rank=Window(
-                    RowNumber(),
-                    partition_by=F("topic_id"),
-                    order_by=[F("article__published_at").desc(), F("article_id").desc()],
-                )
-            )
-            .filter(rank__lte=per_topic)
-            .order_by("topic_id", "rank")
-            .values_list("topic_id", "article_id")
-        )
+        """{topic id: [article ids]}: each topic's latest `per_topic` articles, in one query.
+
+        One correlated subquery per rank (LIMIT 1 OFFSET n) on the topics table: each walks
+        the articles newest first and stops at the first match, instead of ranking every
+        article of every topic.
+        """
+        newest = self.filter(topics=OuterRef("pk")).order_by("-published_at", "-pk").values("pk")
+        ranks = {f"rank_{n}": Subquery(newest[n : n + 1]) for n in range(per_topic)}
         latest = {}
-        for topic_id, article_id in ranked:
-            latest.setdefault(topic_id, []).append(article_id)
+        for topic_id, *article_ids in Topic.objects.annotate(**ranks).values_list("pk", *ranks):
+            latest[topic_id] = [pk for pk in article_ids if pk is not None]
         return latest
 
     def news_and_events(self):
