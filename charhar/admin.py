@@ -6,7 +6,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Menu, MenuItem, Office, Page, Region, SiteSettings, Topic
+from .models import Menu, MenuItem, Office, Page, Redirect, Region, SiteSettings, Topic
 
 
 class TaxonomyAdmin(admin.ModelAdmin):
@@ -147,3 +147,22 @@ class MenuItemAdmin(admin.ModelAdmin):
     @admin.display(description=_("link"))
     def link(self, obj):
         return obj.href
+
+
+@admin.register(Redirect)
+class RedirectAdmin(admin.ModelAdmin):
+    list_display = ["old_path", "destination", "hits", "created_at"]
+    search_fields = ["old_path", "new_path"]
+    list_filter = ["content_type"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["hits", "created_at", "updated_at"]
+    fields = ["old_path", "new_path", "content_type", "object_id", "hits", "created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("content_type")
+
+    @admin.display(description=_("new address"))
+    def destination(self, obj):
+        if obj.object_id:
+            return f"{obj.content_type.name} #{obj.object_id}" if obj.content_type else ""
+        return obj.new_path

@@ -1,7 +1,10 @@
 """Site-wide content: taxonomy, offices, site settings, navigation menus and about pages."""
 
 import re
+from urllib.parse import urlsplit
 
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -300,3 +303,79 @@ class MenuItem(models.Model):
         if self.page_id:
             return reverse("page", kwargs={"slug": self.page.slug})
         return self.url
+
+
+def normalize_path(value: str) -> str:
+    """The path (and query, where it matters, e.g. WordPress's /?p=123) of an old address."""
+    parts = urlsplit((value or "").strip())
+    path = parts.path or "/"
+    if not path.startswith("/"):
+        path = f"/{path}"
+    return f"{path}?{parts.query}" if parts.query else path
+
+
+class Redirect(TimeStampedModel):
+    """An old address that now lives elsewhere: a legacy permalink, or a renamed slug.
+
+    The target is a piece of content (so the redirect follows it through later renames) or,
+    failing that, a fixed path or URL. Only requests that would otherwise be a 404 are
+    redirected (see `charhar.middleware.RedirectFallbackMiddleware`).
+    """
+
+    old_path = models.CharField(
+        _("old address"),
+        max_length=500,
+        unique=True,
+        help_text=_("The path on this site, e.g. /en/article/2018/06/123.html or /?p=123."),
+    )
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("type")
+    )
+    object_id = models.PositiveBigIntegerField(_("object id"), null=True, blank=True)
+    target = GenericForeignKey("content_type", "object_id")
+    new_path = models.CharField(
+        _("new address"),
+        max_length=500,
+        blank=True,
+        validators=[validate_menu_link],
+        help_text=_("Used when the redirect does not point at a piece of content."),
+    )
+    hits = models.PositiveIntegerField(_("times used"), default=0, editable=False)
+
+    class Meta:
+        ordering = ["old_path"]
+        verbose_name = _("redirect")
+        verbose_name_plural = _("redirects")
+        indexes = [models.Index(fields=["content_type", "object_id"], name="redirect_target")]
+
+    def __str__(self):
+        return self.old_path
+
+    def save(self, *args, **kwargs):
+        self.old_path = normalize_path(self.old_path)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        self.old_path = normalize_path(self.old_path)
+        if not self.new_path and not self.object_id:
+            raise ValidationError({"new_path": _("Give the new address.")})
+
+    def target_url(self) -> str:
+        """Where to send readers now; empty when the content it pointed at is gone."""
+        if self.object_id and self.content_type_id:
+            target = self.target
+            return target.get_absolute_url() if target is not None else ""
+        return self.new_path
+
+    @classmethod
+    def point(cls, old_path: str, target) -> "Redirect":
+        """Create or update the redirect from `old_path` to a piece of content."""
+        redirect, _created = cls.objects.update_or_create(
+            old_path=normalize_path(old_path),
+            defaults={
+                "content_type": ContentType.objects.get_for_model(target),
+                "object_id": target.pk,
+                "new_path": "",
+            },
+        )
+        return redirect

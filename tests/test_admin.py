@@ -30,7 +30,7 @@ from charhar.factories import (
     SiteSettingsFactory,
     TopicFactory,
 )
-from charhar.models import SiteSettings
+from charhar.models import Redirect, SiteSettings
 from experts.factories import ExpertFactory
 from newsletter.factories import SubscriberFactory
 from newsletter.models import Subscriber
@@ -78,6 +78,10 @@ def _menu_item():
     return MenuItemFactory(menu=parent.menu, parent=parent, page=PageFactory(), url="")
 
 
+def _redirect():
+    return Redirect.point(f"/en/article/{next(_serial)}.html", PublishedArticleFactory())
+
+
 # One way to build a representative row of every model the admin registers, relations
 # filled in, so the pages and query counts below exercise everything a list shows.
 BUILDERS = {
@@ -90,6 +94,7 @@ BUILDERS = {
     "charhar.menuitem": _menu_item,
     "charhar.office": OfficeFactory,
     "charhar.page": PageFactory,
+    "charhar.redirect": _redirect,
     "charhar.region": RegionFactory,
     "charhar.sitesettings": SiteSettingsFactory,
     "charhar.topic": TopicFactory,
