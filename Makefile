@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEV_ENV := DEBUG=1
 
-.PHONY: run install test lint format migrate demo clean
+.PHONY: run install system-packages test lint format clean
 
 run: install ## Install, migrate, load the demo content and serve at http://127.0.0.1:8000/
 	$(DEV_ENV) $(PY) manage.py migrate --no-input
@@ -23,7 +23,21 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-test: install ## Lint, Django's checks, the migrations check and the whole test suite
+# The browser tests drive Debian's Chromium; the HTML checks run the Nu Html Checker on Java.
+system-packages:
+	@missing=""; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "The tests need these Debian packages; install them as root:$$missing" >&2; exit 1; \
+		fi; \
+	fi
+
+test: install system-packages ## Lint, Django's checks, the migrations check and the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	DJANGO_SETTINGS_MODULE=charhar.settings.test $(PY) -W error::DeprecationWarning manage.py check
