@@ -7,7 +7,8 @@ class CharharConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self):
-        from . import caching, navigation  # noqa: F401  (navigation connects its receivers)
+        # navigation and pagecache connect their signal receivers on import.
+        from . import caching, navigation, pagecache  # noqa: F401
         from .models import Region, Topic
 
         caching.register(Topic, Region)

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "charhar.pagecache.PageCacheMiddleware",
     "charhar.middleware.RedirectFallbackMiddleware",
 ]
 
@@ -128,6 +129,10 @@ MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=10 * 1024 * 1
 MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=40_000_000)
 MAX_PDF_UPLOAD_BYTES = env.int("MAX_PDF_UPLOAD_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Whole pages for anonymous readers, at most this long (and never past the next scheduled
+# publication); 0 turns the page cache off (ETags and 304s stay on). See charhar/pagecache.py.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 
 # Renditions are generated when their source image is saved, and templates trust they exist:
 # rendering a listing never touches storage or the database for its thumbnails.

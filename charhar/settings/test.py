@@ -16,3 +16,5 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 SITE_URL = "http://testserver"
 # Tests serve static files through the finders; there is no collected STATIC_ROOT.
 WHITENOISE_AUTOREFRESH = True
+# Pages are rendered on every request unless a test turns the page cache on.
+PAGE_CACHE_SECONDS = 0

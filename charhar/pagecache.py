@@ -1,0 +1,180 @@
+"""Whole-page caching and conditional requests for anonymous readers.
+
+Every public page depends on the site's content and on the clock (a scheduled article
+appears at its time, an event moves from upcoming to past when it ends). Both are folded
+into one *content state*:
+
+- a **version**, replaced on every save or delete of content (signals below; bulk writers
+  call `bump_content_version()` themselves), shared by all app servers through the cache;
+- a **boundary**: the next moment at which the clock alone changes what readers see.
+
+A page's ETag is derived from the state and the request, so a repeated request answers
+304 without rendering, and a cached page is keyed by the same value: a content change or a
+boundary passing makes every key new, and an entry never outlives the next boundary.
+Requests with a session (staff, anyone signed in) or a messages cookie are never cached.
+"""
+
+import datetime
+import hashlib
+import re
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Min, Q
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import get_token
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import parse_etags, quote_etag
+
+VERSION_KEY = "charhar:content-version"
+BOUNDARY_KEY = "charhar:content-boundary:{version}"
+PAGE_KEY = "charhar:page:{etag}"
+# Content apps whose rows appear on public pages.
+CONTENT_APPS = {"articles", "charhar", "experts", "publications", "taggit"}
+_UNCACHED_MODELS = {"charhar.redirect"}  # counts hits with update(); shows on no page
+_TOKEN = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+_TOKEN_PLACEHOLDER = b"\x00csrf\x00"
+
+
+def bump_content_version(**kwargs) -> None:
+    """Mark every cached page and ETag as stale, on all app servers sharing the cache."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def _content_changed(sender, **kwargs):
+    meta = sender._meta
+    if meta.app_label in CONTENT_APPS and meta.label_lower not in _UNCACHED_MODELS:
+        bump_content_version()
+
+
+post_save.connect(_content_changed, dispatch_uid="charhar-content-saved")
+post_delete.connect(_content_changed, dispatch_uid="charhar-content-deleted")
+m2m_changed.connect(_content_changed, dispatch_uid="charhar-content-related")
+
+
+def _next_boundary(now) -> datetime.datetime | None:
+    """The next time at which the clock alone changes a public page."""
+    from articles.models import Article
+    from publications.models import Publication
+
+    scheduled = Article.objects.filter(
+        status=Article.Status.PUBLISHED, published_at__gt=now
+    ).aggregate(at=Min("published_at"))
+    events = (
+        Article.objects.events()
+        .filter(status=Article.Status.PUBLISHED)
+        .aggregate(
+            starts=Min("event__starts_at", filter=Q(event__starts_at__gt=now)),
+            ends=Min("event__ends_at", filter=Q(event__ends_at__gt=now)),
+        )
+    )
+    candidates = [scheduled["at"], events["starts"], events["ends"]]
+    next_publication_day = Publication.objects.filter(
+        status=Publication.Status.PUBLISHED, published_on__gt=timezone.localdate(now)
+    ).aggregate(day=Min("published_on"))["day"]
+    if next_publication_day:
+        candidates.append(
+            timezone.make_aware(datetime.datetime.combine(next_publication_day, datetime.time()))
+        )
+    candidates = [moment for moment in candidates if moment is not None]
+    return min(candidates) if candidates else None
+
+
+def content_state(now=None) -> tuple[str, datetime.datetime | None]:
+    """(version, boundary): what every public page currently depends on."""
+    now = now or timezone.now()
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        if not cache.add(VERSION_KEY, version, timeout=None):
+            version = cache.get(VERSION_KEY, version)
+    key = BOUNDARY_KEY.format(version=version)
+    boundary = cache.get(key, "missing")
+    if boundary == "missing" or (boundary is not None and boundary <= now):
+        boundary = _next_boundary(now)
+        timeout = None if boundary is None else max(1, int((boundary - now).total_seconds()))
+        cache.set(key, boundary, timeout=timeout)
+    return version, boundary
+
+
+def _is_anonymous_read(request) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+        and not request.path.startswith(("/admin/", "/preview/"))
+    )
+
+
+class PageCacheMiddleware:
+    """ETags and 304s for every anonymous read; the page cache when PAGE_CACHE_SECONDS > 0."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _is_anonymous_read(request):
+            return self.get_response(request)
+        now = timezone.now()
+        version, boundary = content_state(now)
+        stamp = boundary.isoformat() if boundary else ""
+        digest = hashlib.sha256(
+            "|".join(
+                (version, stamp, request.get_full_path(), request.LANGUAGE_CODE, request.method)
+            ).encode()
+        ).hexdigest()[:32]
+        etag = quote_etag(digest)
+
+        if etag in parse_etags(request.headers.get("If-None-Match", "")):
+            response = HttpResponseNotModified()
+            response["ETag"] = etag
+            return response
+
+        seconds = settings.PAGE_CACHE_SECONDS
+        key = PAGE_KEY.format(etag=digest)
+        if seconds > 0:
+            cached = cache.get(key)
+            if cached is not None:
+                return self._from_cache(request, cached, etag)
+
+        response = self.get_response(request)
+        if response.status_code != 200 or response.streaming or not self._cacheable(response):
+            return response
+        response["ETag"] = etag
+        patch_vary_headers(response, ["Cookie"])
+        if seconds > 0:
+            if boundary is not None:
+                seconds = min(seconds, max(1, int((boundary - now).total_seconds())))
+            cache.set(key, self._to_cache(response), timeout=seconds)
+        return response
+
+    @staticmethod
+    def _cacheable(response) -> bool:
+        control = response.get("Cache-Control", "")
+        return "private" not in control and "no-store" not in control and not response.cookies
+
+    @staticmethod
+    def _to_cache(response):
+        # The CSRF token is the reader's own: cached pages hold a placeholder instead.
+        content = _TOKEN.sub(rb"\1" + _TOKEN_PLACEHOLDER + rb"\2", response.content)
+        headers = {
+            name: value
+            for name, value in response.items()
+            if name.lower() in {"content-type", "content-language", "vary", "cache-control"}
+        }
+        return content, headers
+
+    @staticmethod
+    def _from_cache(request, cached, etag):
+        content, headers = cached
+        if _TOKEN_PLACEHOLDER in content:
+            content = content.replace(_TOKEN_PLACEHOLDER, get_token(request).encode())
+        response = HttpResponse(content)
+        for name, value in headers.items():
+            response[name] = value
+        response["ETag"] = etag
+        response["X-Page-Cache"] = "hit"
+        return response
