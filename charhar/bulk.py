@@ -41,6 +41,7 @@ from taggit.models import Tag
 
 from articles.models import Article, ArticleAuthor, EventDetails, Section
 from charhar.models import Region, Topic
+from charhar.pagecache import bump_content_version
 from charhar.sanitize import clean_html
 from experts.models import Expert
 from publications.models import Publication, PublicationAuthor, Series
@@ -815,5 +816,7 @@ def generate_content(
     if not dry_run and result.created_anything:
         with generator.clock("analyze"):
             _analyze()
+        # bulk_create sends no signals: tell every app server's page cache ourselves.
+        bump_content_version()
     result.elapsed = time.perf_counter() - started
     return result

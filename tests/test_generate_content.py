@@ -309,3 +309,15 @@ def test_the_service_defaults_publications_and_events_to_a_share_of_the_articles
     assert result.created["articles"] == 100
     assert result.created["publications"] == 2
     assert result.created["events"] == 1
+
+
+def test_generated_content_invalidates_cached_pages(client, settings):
+    settings.PAGE_CACHE_SECONDS = 600
+    client.get("/articles/")
+    assert client.get("/articles/")["X-Page-Cache"] == "hit"
+
+    generate(articles=3, experts=2, events=1)
+
+    response = client.get("/articles/")
+    assert "X-Page-Cache" not in response
+    assert Article.objects.first().title in response.content.decode()
