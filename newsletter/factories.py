@@ -1,7 +1,7 @@
 import factory
 from django.utils import timezone
 
-from .models import Subscriber
+from .models import Campaign, Subscriber
 
 
 class SubscriberFactory(factory.django.DjangoModelFactory):
@@ -28,3 +28,35 @@ class ConfirmedSubscriberFactory(SubscriberFactory):
 class UnsubscribedSubscriberFactory(SubscriberFactory):
     status = Subscriber.Status.UNSUBSCRIBED
     unsubscribed_at = factory.LazyFunction(timezone.now)
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """A draft campaign; give it content with `articles=[...]` and `publications=[...]`."""
+
+    class Meta:
+        model = Campaign
+        skip_postgeneration_save = True
+
+    subject = factory.Sequence(lambda n: f"Newsletter {n}")
+    intro = "This month at the institute."
+    status = Campaign.Status.DRAFT
+
+    @factory.post_generation
+    def articles(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.articles.set(extracted)
+
+    @factory.post_generation
+    def publications(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.publications.set(extracted)
+
+
+class DraftCampaignFactory(CampaignFactory):
+    status = Campaign.Status.DRAFT
+
+
+class SentCampaignFactory(CampaignFactory):
+    status = Campaign.Status.SENT
+    content_until = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)

@@ -1,8 +1,13 @@
-"""Newsletter subscribers: who asked for which emails, when they consented and how."""
+"""Newsletter subscribers: who asked for which emails, when they consented and how; campaigns
+(the issues sent to them) and one delivery row per recipient of each campaign."""
 
+import datetime
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +32,23 @@ class SubscriberQuerySet(models.QuerySet):
         return self.filter(status=Subscriber.Status.CONFIRMED)
 
     def with_email(self, email: str):
-        return self.filter(email__iexact=normalize_email(email))
+        # Lower() matches the unique expression index, so the look-up is an index probe.
+        return self.alias(email_lower=Lower("email")).filter(
+            email_lower=normalize_email(email).lower()
+        )
+
+
+class Interest(models.TextChoices):
+    """What a subscriber may ask to receive; each is a `wants_*` field of Subscriber."""
+
+    NEWS = "news", _("News")
+    EVENTS = "events", _("Events")
+    OPINION = "opinion", _("Opinion")
+    PUBLICATIONS = "publications", _("Publications")
+
+    @property
+    def field(self) -> str:
+        return f"wants_{self.value}"
 
 
 class Subscriber(TimeStampedModel):
@@ -68,6 +89,7 @@ class Subscriber(TimeStampedModel):
         ordering = ["-created_at"]
         verbose_name = _("subscriber")
         verbose_name_plural = _("subscribers")
+        permissions = [("export_subscriber", _("Can export confirmed subscribers as CSV"))]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
@@ -86,6 +108,19 @@ class Subscriber(TimeStampedModel):
             for name in self.INTEREST_FIELDS
             if getattr(self, name)
         ]
+
+    @property
+    def interest_values(self) -> list[str]:
+        return [interest.value for interest in Interest if getattr(self, interest.field)]
+
+    def set_interests(self, values) -> None:
+        """Tick exactly the interests in `values` (Interest values); not saved."""
+        for interest in Interest:
+            setattr(self, interest.field, interest.value in values)
+
+    def update_interests(self, values) -> None:
+        self.set_interests(values)
+        self.save(update_fields=[*self.INTEREST_FIELDS, "updated_at"])
 
     def clean(self):
         self.email = normalize_email(self.email)
@@ -119,3 +154,157 @@ class Subscriber(TimeStampedModel):
     def unsubscribe(self) -> None:
         self.set_status(self.Status.UNSUBSCRIBED)
         self.save(update_fields=["status", "unsubscribed_at", "updated_at"])
+
+    def request_confirmation(self, *, now=None) -> bool:
+        """Note that a confirmation email is due, unless one went out within the resend interval.
+
+        Returns whether one is due (the caller sends it); saves nothing. A confirmed subscriber
+        needs none.
+        """
+        now = now or timezone.now()
+        if self.status == self.Status.CONFIRMED:
+            return False
+        interval = datetime.timedelta(seconds=settings.NEWSLETTER_RESEND_INTERVAL)
+        if self.confirmation_sent_at and self.confirmation_sent_at > now - interval:
+            return False
+        self.confirmation_sent_at = now
+        return True
+
+
+class CampaignQuerySet(models.QuerySet):
+    def with_delivery_counts(self):
+        """Annotate sent, failed and pending counts (the admin's list shows them)."""
+        Status = Delivery.Status
+        return self.annotate(
+            sent_count=models.Count("deliveries", filter=Q(deliveries__status=Status.SENT)),
+            failed_count=models.Count("deliveries", filter=Q(deliveries__status=Status.FAILED)),
+            pending_count=models.Count("deliveries", filter=Q(deliveries__status=Status.PENDING)),
+        )
+
+
+class Campaign(TimeStampedModel):
+    """One issue of the newsletter: a subject, an intro and the content it announces."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        QUEUED = "queued", _("Queued for sending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+
+    subject = models.CharField(_("subject"), max_length=200)
+    intro = models.TextField(
+        _("introduction"), blank=True, help_text=_("Plain text; blank lines start paragraphs.")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    articles = models.ManyToManyField(
+        "articles.Article", blank=True, related_name="campaigns", verbose_name=_("articles")
+    )
+    publications = models.ManyToManyField(
+        "publications.Publication",
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("publications"),
+    )
+    content_until = models.DateTimeField(
+        _("content picked up to"),
+        null=True,
+        blank=True,
+        help_text=_("The next campaign picks what was published after this time."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    started_at = models.DateTimeField(_("sending started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("sending finished"), null=True, blank=True)
+    recipients_at = models.DateTimeField(
+        _("recipients fixed"),
+        null=True,
+        blank=True,
+        help_text=_("When the list of recipients was drawn; resumed sends keep that list."),
+    )
+    # Which process is sending (host:pid) and when it last showed it was alive.
+    lock_owner = models.CharField(_("sending process"), max_length=200, blank=True)
+    lock_heartbeat = models.DateTimeField(_("sending process last seen"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self):
+        return self.subject
+
+    def clean(self):
+        # A subject is a mail header: a line break in it would start another header.
+        if "\r" in self.subject or "\n" in self.subject:
+            raise ValidationError({"subject": _("The subject must be a single line.")})
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    def queue(self, *, now=None) -> None:
+        self.status = self.Status.QUEUED
+        self.queued_at = now or timezone.now()
+        self.save(update_fields=["status", "queued_at", "updated_at"])
+
+    def start_sending(self, *, now=None) -> None:
+        self.status = self.Status.SENDING
+        self.started_at = self.started_at or now or timezone.now()
+        self.save(update_fields=["status", "started_at", "updated_at"])
+
+    def finish_sending(self, *, now=None) -> None:
+        self.status = self.Status.SENT
+        self.finished_at = now or timezone.now()
+        self.save(update_fields=["status", "finished_at", "updated_at"])
+
+
+class Delivery(models.Model):
+    """One campaign to one subscriber: whether it went out, and why not if it did not."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("campaign")
+    )
+    subscriber = models.ForeignKey(
+        Subscriber,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("subscriber"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        indexes = [models.Index(fields=["campaign", "status"], name="delivery_campaign_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "subscriber"], name="delivery_once_per_subscriber"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.campaign} → {self.subscriber_id}"

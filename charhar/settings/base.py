@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "articles",
     "publications",
     "newsletter",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -154,3 +156,24 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+
+# Newsletter
+# Background work (confirmation emails, campaign sends) goes through django-tasks with its
+# database backend; `manage.py db_worker` runs it (see docs/newsletter.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+NEWSLETTER_FROM_EMAIL = env.str("NEWSLETTER_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
+# How long a confirmation link works, and how often one address may be sent another.
+NEWSLETTER_CONFIRM_MAX_AGE = 7 * 24 * 3600
+NEWSLETTER_RESEND_INTERVAL = 3600
+# Sign-up attempts allowed per window (count, seconds): per client IP and per address.
+NEWSLETTER_SIGNUP_RATE_PER_IP = (10, 3600)
+NEWSLETTER_SIGNUP_RATE_PER_ADDRESS = (3, 3600)
+# Sending: messages per SMTP connection, tries per address, wait before a retry run.
+NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=500)
+NEWSLETTER_MAX_ATTEMPTS = env.int("NEWSLETTER_MAX_ATTEMPTS", default=3)
+NEWSLETTER_RETRY_DELAY = env.int("NEWSLETTER_RETRY_DELAY", default=600)
+# A campaign's content: at most this many items of each kind; the first campaign looks back
+# this many days.
+NEWSLETTER_MAX_ITEMS_PER_KIND = 10
+NEWSLETTER_FIRST_CAMPAIGN_DAYS = 30

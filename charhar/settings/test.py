@@ -18,3 +18,6 @@ SITE_URL = "http://testserver"
 WHITENOISE_AUTOREFRESH = True
 # Pages are rendered on every request unless a test turns the page cache on.
 PAGE_CACHE_SECONDS = 0
+
+# Newsletter
+NEWSLETTER_FROM_EMAIL = "The Charhar Institute <noreply@example.org>"
