@@ -39,6 +39,13 @@ class ExpertListView(ListingView):
             experts = experts.filter(regions=self.region)
         return experts
 
+    def get_heading(self):
+        # A filtered list is its own page to readers (tabs, bookmarks): its title says so.
+        chosen = [row.name for row in (self.topic, self.region) if row is not None]
+        if not chosen:
+            return self.heading
+        return _("Experts: %(filters)s") % {"filters": ", ".join(chosen)}
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             topics=cached_rows(Topic),
