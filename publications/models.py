@@ -55,11 +55,17 @@ class PublicationQuerySet(models.QuerySet):
         )
 
     def with_related(self):
+        """What a listing row shows: the series and the contributors in credit order."""
         return self.select_related("series").prefetch_related(
             Prefetch(
                 "contributions",
                 queryset=PublicationAuthor.objects.select_related("expert").order_by("order", "pk"),
             ),
+        )
+
+    def with_detail(self):
+        """with_related() plus the topics and regions the publication page links to."""
+        return self.with_related().prefetch_related(
             Prefetch("topics", queryset=Topic.objects.order_by("order", "name")),
             Prefetch("regions", queryset=Region.objects.order_by("order", "name")),
         )

@@ -46,4 +46,4 @@ class PublicationDetailView(DetailView):
     context_object_name = "publication"
 
     def get_queryset(self):
-        return Publication.objects.published().with_related()
+        return Publication.objects.published().with_detail()
