@@ -6,15 +6,21 @@ import csv
 import datetime
 import itertools
 import os
+import re
+import secrets
 import smtplib
 import socket
 import time
 from dataclasses import dataclass, field
+from email import message_from_bytes
+from email import policy as email_policy
+from email.utils import formatdate, make_msgid
 from html import escape
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.core.mail.utils import DNS_NAME
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -290,7 +296,59 @@ def campaign_interests_q(sections: list[Section]) -> Q:
 
 # --- Messages ----------------------------------------------------------------------------
 
-_PERSONAL_SLOT = "PERSONALLINKSLOT"  # where each recipient's token goes in the rendered body
+# Where each recipient's token goes. As long as a short token, so that the List-Unsubscribe
+# header is folded in the template exactly as it is with a real token.
+_TOKEN_SLOT = "PERSONALLINKSLOT" + "X" * 24
+_RECIPIENT_SLOT = "recipientslot@slot.invalid"
+_MSGID_SLOT = "<messageidslot@slot.invalid>"
+_DATE_SLOT = "dateslot"
+_SLOTS = re.compile(
+    b"("
+    + b"|".join(
+        re.escape(slot.encode()) for slot in (_TOKEN_SLOT, _RECIPIENT_SLOT, _MSGID_SLOT, _DATE_SLOT)
+    )
+    + b")"
+)
+# Addresses whose To header is the address itself, byte for byte (plain dot-atom, ASCII,
+# lower-case domain): the prepared path serves these; any other goes the standard way.
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[a-z0-9-]+(?:\.[a-z0-9-]+)+\Z"
+)
+
+
+class _PreparedMIME:
+    """What an email backend gets from PreparedMessage.message(): finished bytes.
+
+    Backends call as_bytes() (SMTP with CRLF line ends, file and console with LF) and
+    get_charset(); reading a header parses the bytes, for tests and the admin."""
+
+    def __init__(self, data: bytes):
+        self._data = data
+
+    def as_bytes(self, unixfrom=False, linesep="\n"):
+        # The bytes were generated with LF line ends only, so this is exactly what the
+        # email generator would write with `linesep`.
+        return self._data if linesep == "\n" else self._data.replace(b"\n", linesep.encode())
+
+    def as_string(self, unixfrom=False, linesep="\n"):
+        return self.as_bytes(linesep=linesep).decode()
+
+    def get_charset(self):
+        return None
+
+    def __getitem__(self, name):
+        value = message_from_bytes(self._data, policy=email_policy.default)[name]
+        return None if value is None else str(value).strip()
+
+
+class PreparedMessage(EmailMultiAlternatives):
+    """A campaign message whose MIME bytes were made from its mask's prepared template."""
+
+    prepared: bytes = b""
+
+    def message(self):
+        return _PreparedMIME(self.prepared)
 
 
 class CampaignMessages:
@@ -298,6 +356,11 @@ class CampaignMessages:
 
     The body depends only on which interests a recipient has, so each of the (at most 15)
     combinations is rendered once; the personal links are put in by string replacement.
+    Turning a message into MIME bytes is most of the cost of a send, so for each
+    combination one message is generated with slots for the recipient's address, links,
+    Message-ID and date, and each recipient's bytes are that template with the slots
+    filled. The first message of each combination is also generated the standard way and
+    compared byte for byte; should they ever differ, that combination goes the standard way.
     """
 
     def __init__(self, campaign: Campaign, sections: list[Section] | None = None):
@@ -306,9 +369,11 @@ class CampaignMessages:
         self.mask = sum({section.bit for section in self.sections})
         self.from_email = settings.NEWSLETTER_FROM_EMAIL
         self.institute_name = _institute_name()
-        self.preferences_url = absolute_url("newsletter:preferences", token=_PERSONAL_SLOT)
-        self.unsubscribe_url = absolute_url("newsletter:unsubscribe", token=_PERSONAL_SLOT)
+        self.preferences_url = absolute_url("newsletter:preferences", token=_TOKEN_SLOT)
+        self.unsubscribe_url = absolute_url("newsletter:unsubscribe", token=_TOKEN_SLOT)
+        self.boundary = f"=====charhar-{secrets.token_hex(12)}====="
         self._bodies: dict[int, tuple[list[str], list[str]]] = {}
+        self._templates: dict[int, list[bytes] | None] = {}
 
     def wants_any(self, mask: int) -> bool:
         return bool(mask & self.mask)
@@ -325,7 +390,7 @@ class CampaignMessages:
         }
         text = render_to_string("newsletter/email/campaign.txt", context)
         html = render_to_string("newsletter/email/campaign.html", context)
-        return text.split(_PERSONAL_SLOT), html.split(_PERSONAL_SLOT)
+        return text.split(_TOKEN_SLOT), html.split(_TOKEN_SLOT)
 
     def bodies(self, mask: int) -> tuple[list[str], list[str]]:
         mask &= self.mask
@@ -334,15 +399,26 @@ class CampaignMessages:
         return self._bodies[mask]
 
     def build(
-        self, *, email: str, subscriber_pk: int | None, mask: int, connection=None, test=False
+        self,
+        *,
+        email: str,
+        subscriber_pk: int | None,
+        mask: int,
+        connection=None,
+        test=False,
+        token=None,
+        headers=None,
+        cls=EmailMultiAlternatives,
     ) -> EmailMultiAlternatives:
-        token = make_subscriber_token(subscriber_pk) if subscriber_pk else "preview"
+        """The message the standard way (Django generates its MIME when it is sent)."""
+        if token is None:
+            token = make_subscriber_token(subscriber_pk) if subscriber_pk else "preview"
         text_parts, html_parts = self.bodies(mask)
-        unsubscribe_url = self.unsubscribe_url.replace(_PERSONAL_SLOT, token)
+        unsubscribe_url = self.unsubscribe_url.replace(_TOKEN_SLOT, token)
         subject = self.campaign.subject
         if test:
             subject = _("[Test] %(subject)s") % {"subject": subject}
-        message = EmailMultiAlternatives(
+        message = cls(
             subject=subject,
             body=token.join(text_parts),
             from_email=self.from_email,
@@ -352,9 +428,79 @@ class CampaignMessages:
                 # RFC 8058: mail clients offer an unsubscribe button that POSTs to this URL.
                 "List-Unsubscribe": f"<{unsubscribe_url}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                **(headers or {}),
             },
         )
         message.attach_alternative(escape(token).join(html_parts), "text/html")
+        return message
+
+    def _mime(self, message) -> bytes:
+        mime = message.message()
+        mime.set_boundary(self.boundary)
+        return mime.as_bytes()
+
+    def _template(self, mask: int, email: str, token: str, msgid: str, date: str):
+        """The mask's MIME template, checked against the standard way on first use."""
+        if mask not in self._templates:
+            slots = {"Message-ID": _MSGID_SLOT, "Date": _DATE_SLOT}
+            template = _SLOTS.split(
+                self._mime(
+                    self.build(
+                        email=_RECIPIENT_SLOT,
+                        subscriber_pk=None,
+                        mask=mask,
+                        token=_TOKEN_SLOT,
+                        headers=slots,
+                    )
+                )
+            )
+            standard = self._mime(
+                self.build(
+                    email=email,
+                    subscriber_pk=None,
+                    mask=mask,
+                    token=token,
+                    headers={"Message-ID": msgid, "Date": date},
+                )
+            )
+            filled = self._fill(template, email, token, msgid, date)
+            self._templates[mask] = template if filled == standard else None
+        return self._templates[mask]
+
+    @staticmethod
+    def _fill(template, email, token, msgid, date) -> bytes:
+        values = {
+            _TOKEN_SLOT.encode(): token.encode(),
+            _RECIPIENT_SLOT.encode(): email.encode(),
+            _MSGID_SLOT.encode(): msgid.encode(),
+            _DATE_SLOT.encode(): date.encode(),
+        }
+        return b"".join(values[part] if index % 2 else part for index, part in enumerate(template))
+
+    def prepared(
+        self, *, email: str, subscriber_pk: int, mask: int, connection=None, date=None
+    ) -> EmailMultiAlternatives:
+        """The recipient's message, its MIME made from the mask's template when possible."""
+        mask &= self.mask
+        if not _PLAIN_ADDRESS.match(email):
+            return self.build(
+                email=email, subscriber_pk=subscriber_pk, mask=mask, connection=connection
+            )
+        token = make_subscriber_token(subscriber_pk)
+        msgid = make_msgid(domain=DNS_NAME)
+        date = date or formatdate(localtime=settings.EMAIL_USE_LOCALTIME)
+        template = self._template(mask, email, token, msgid, date)
+        message = self.build(
+            email=email,
+            subscriber_pk=subscriber_pk,
+            mask=mask,
+            connection=connection,
+            token=token,
+            headers={"Message-ID": msgid, "Date": date},
+            cls=PreparedMessage if template else EmailMultiAlternatives,
+        )
+        if template:
+            message.prepared = self._fill(template, email, token, msgid, date)
         return message
 
 
@@ -523,11 +669,12 @@ def send_campaign(
 ) -> SendReport:
     """Send `campaign` to every recipient who has not had it yet; safe to run again.
 
-    Each batch goes over one connection of the configured email backend. Each message is
-    recorded as sent the moment the backend accepts it, so a run that is stopped at any
-    point (an exception, Ctrl-C, a mail server going away) leaves exactly the unsent
-    deliveries pending, and the next run sends those. A delivery that fails is recorded
-    with its error and tried again by later runs, up to `max_attempts` times in all.
+    Each batch goes over one connection of the configured email backend. Accepted messages
+    are recorded as sent within moments (see _SentRecorder), and always before the run
+    ends, so a run stopped at any point (an exception, Ctrl-C, SIGTERM, a mail server going
+    away) leaves exactly the unsent deliveries pending, and the next run sends those. A
+    delivery that fails is recorded with its error and tried again by later runs, up to
+    `max_attempts` times in all.
     """
     batch_size = batch_size or settings.NEWSLETTER_BATCH_SIZE
     max_attempts = max_attempts or settings.NEWSLETTER_MAX_ATTEMPTS
@@ -548,22 +695,8 @@ def send_campaign(
             eligible_deliveries(max_attempts)
         )
         report.total = deliveries.count()
-        last_pk = 0
-        while True:
-            batch = list(
-                deliveries.filter(pk__gt=last_pk)
-                .order_by("pk")
-                .values_list(
-                    "pk", "subscriber_id", "subscriber__email", "subscriber__status", *_WANTS
-                )[:batch_size]
-            )
-            if not batch:
-                break
-            last_pk = batch[-1][0]
-            _send_batch(messages, batch, report, max_attempts)
-            _heartbeat(campaign)
-            if progress:
-                progress(report)
+        with _fast_commits():
+            _send_all(campaign, messages, deliveries, batch_size, max_attempts, report, progress)
         report.retryable = deliveries.count()
         if report.retryable == 0:
             campaign.finish_sending()
@@ -573,10 +706,101 @@ def send_campaign(
     return report
 
 
-def _record_sent(pks: list[int]) -> None:
-    Delivery.objects.filter(pk__in=pks).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1, error=""
-    )
+def _send_all(campaign, messages, deliveries, batch_size, max_attempts, report, progress):
+    """Walk the deliveries still to make in primary-key order, one batch in memory at once."""
+    last_pk = 0
+    while True:
+        batch = list(
+            deliveries.filter(pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", "subscriber_id", "subscriber__email", "subscriber__status", *_WANTS)[
+                :batch_size
+            ]
+        )
+        if not batch:
+            return
+        last_pk = batch[-1][0]
+        _send_batch(messages, batch, report, max_attempts)
+        _heartbeat(campaign)
+        if progress:
+            progress(report)
+
+
+class _SentRecorder:
+    """Records accepted messages as sent, a few at a time.
+
+    Each flush is one UPDATE committed at once. It runs every RECORD_EVERY messages or
+    RECORD_INTERVAL seconds, whichever comes first, and when the batch ends for any reason,
+    an exception, Ctrl-C or SIGTERM included: a stop that lets Python run leaves exactly the
+    unsent deliveries pending. Only a stop that does not (kill -9, power loss) can lose the
+    last few records, and those few recipients would get the message again. Committing
+    every message instead costs a database round trip each and halves the send rate.
+    """
+
+    RECORD_EVERY = 20
+    RECORD_INTERVAL = 0.25
+
+    def __init__(self):
+        self.pending: list[int] = []
+        self.last_flush = time.monotonic()
+
+    def add(self, pk: int) -> None:
+        self.pending.append(pk)
+        if (
+            len(self.pending) >= self.RECORD_EVERY
+            or time.monotonic() - self.last_flush >= self.RECORD_INTERVAL
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            sql = (
+                f"UPDATE {connection.ops.quote_name(Delivery._meta.db_table)} "  # noqa: S608
+                "SET status = %s, sent_at = %s, attempts = attempts + 1, error = '' "
+                f"WHERE id IN ({', '.join(['%s'] * len(self.pending))})"
+            )
+            # Plain SQL: compiling the ORM's UPDATE was a fifth of a send's time.
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [Delivery.Status.SENT.value, timezone.now(), *self.pending])
+            self.pending = []
+        self.last_flush = time.monotonic()
+
+
+@contextlib.contextmanager
+def _fast_commits():
+    """Commit without waiting for the disk while sending, outside any transaction.
+
+    A commit then survives this process being killed (the database server, or for SQLite
+    the operating system, has it) but not the database machine losing power: at worst the
+    last fraction of a second of 'sent' records is lost and those few would be sent again.
+    Waiting for the disk on every record would cap a send at a few hundred a second.
+    """
+    if connection.in_atomic_block or connection.vendor not in ("postgresql", "sqlite"):
+        yield
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET synchronous_commit TO off")
+        else:
+            # PERSIST keeps the rollback journal file between commits instead of creating
+            # and deleting it each time; it is as safe as the default against a crash.
+            cursor.execute("PRAGMA synchronous")
+            synchronous = int(cursor.fetchone()[0])
+            cursor.execute("PRAGMA journal_mode")
+            journal_mode = cursor.fetchone()[0]
+            cursor.execute("PRAGMA synchronous = OFF")
+            if journal_mode.lower() == "delete":
+                cursor.execute("PRAGMA journal_mode = PERSIST")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("RESET synchronous_commit")
+            else:
+                cursor.execute(f"PRAGMA synchronous = {synchronous}")
+                if journal_mode.lower() == "delete":
+                    cursor.execute("PRAGMA journal_mode = DELETE")
 
 
 def _record_failure(pk: int, error: BaseException) -> None:
@@ -601,17 +825,23 @@ def _send_batch(messages: CampaignMessages, batch, report: SendReport, max_attem
         report.skipped += len(skipped)
     if not sendable:
         return
+    date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)
     connection = get_connection()
     try:
         connection.open()
     except Exception as exc:
         raise SendAborted(exc, report) from exc
+    recorder = _SentRecorder()
     try:
         for pk, subscriber_pk, email, mask in sendable:
-            message = messages.build(
-                email=email, subscriber_pk=subscriber_pk, mask=mask, connection=connection
-            )
             try:
+                message = messages.prepared(
+                    email=email,
+                    subscriber_pk=subscriber_pk,
+                    mask=mask,
+                    connection=connection,
+                    date=date,
+                )
                 accepted = connection.send_messages([message])
             except PER_MESSAGE_ERRORS as exc:
                 _record_failure(pk, exc)
@@ -624,12 +854,13 @@ def _send_batch(messages: CampaignMessages, batch, report: SendReport, max_attem
                 report.failed += 1
                 raise SendAborted(exc, report) from exc
             if accepted:
-                _record_sent([pk])
+                recorder.add(pk)
                 report.sent += 1
             else:
                 _record_failure(pk, RuntimeError("The email backend did not send the message."))
                 report.failed += 1
     finally:
+        recorder.flush()
         # A connection that broke may fail to close too.
         with contextlib.suppress(Exception):
             connection.close()

@@ -473,3 +473,33 @@ def test_each_interest_combination_is_rendered_once():
     for pk in range(1, 50):
         messages.build(email=f"r{pk}@example.org", subscriber_pk=pk, mask=1 + pk % 15)
     assert next(calls) == 15
+
+
+def test_prepared_messages_are_byte_for_byte_what_django_generates():
+    campaign = _campaign_with_everything()
+    messages = services.CampaignMessages(campaign)
+    date = "Mon, 01 Jan 2024 00:00:00 -0000"
+    for address, pk in (("first@example.org", 5), ("o'brien.x@example.org", 123456)):
+        prepared = messages.prepared(email=address, subscriber_pk=pk, mask=11, date=date)
+        assert isinstance(prepared, services.PreparedMessage)
+        standard = messages.build(
+            email=address,
+            subscriber_pk=pk,
+            mask=11,
+            headers={"Message-ID": prepared.extra_headers["Message-ID"], "Date": date},
+        ).message()
+        standard.set_boundary(messages.boundary)
+        assert prepared.message().as_bytes() == standard.as_bytes()
+        assert prepared.message().as_bytes(linesep="\r\n") == standard.as_bytes(linesep="\r\n")
+
+
+def test_unusual_addresses_take_the_standard_path():
+    campaign = _campaign_with_everything()
+    subscriber = ConfirmedSubscriberFactory(email="Zoë@exämple.org")
+    message = services.CampaignMessages(campaign).prepared(
+        email=subscriber.email, subscriber_pk=subscriber.pk, mask=15
+    )
+    assert not isinstance(message, services.PreparedMessage)
+    _send(campaign)
+    assert mail.outbox[0].to == ["Zoë@exämple.org"]
+    assert b"xn--exmple-cua.org" in mail.outbox[0].message().as_bytes()
