@@ -18,6 +18,12 @@ class MenuNode:
     description: str = ""
     children: list["MenuNode"] = field(default_factory=list)
 
+    @property
+    def child_links_here(self) -> bool:
+        """Whether one of the children goes where this item goes: its drop-down then needs no
+        link of its own, which would be a second tab stop to the same page."""
+        return any(child.href == self.href for child in self.children)
+
 
 def build_menus() -> dict[str, list[MenuNode]]:
     """Every menu by its location slug, as a list of top-level nodes with their children."""
