@@ -243,11 +243,15 @@ class CampaignAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/newsletter/campaign/preview.html", context)
 
-    @admin.action(description=_("Send selected campaigns (queued for the worker)"))
+    @admin.action(description=_("Send or resume selected campaigns (queued for the worker)"))
     def queue_for_sending(self, request, queryset):
         queued = 0
-        for campaign in queryset.filter(status=Campaign.Status.DRAFT):
-            campaign.queue()
+        # A campaign already sending is queued again to resume it (after a worker was
+        # stopped, say); the campaign's lock keeps two workers from sending it at once.
+        resumable = [Campaign.Status.DRAFT, Campaign.Status.QUEUED, Campaign.Status.SENDING]
+        for campaign in queryset.filter(status__in=resumable):
+            if campaign.is_draft:
+                campaign.queue()
             tasks.send_campaign.enqueue(campaign.pk)
             queued += 1
         self.message_user(

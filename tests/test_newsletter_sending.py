@@ -503,3 +503,21 @@ def test_unusual_addresses_take_the_standard_path():
     _send(campaign)
     assert mail.outbox[0].to == ["Zoë@exämple.org"]
     assert b"xn--exmple-cua.org" in mail.outbox[0].message().as_bytes()
+
+
+def test_the_admin_action_resumes_a_campaign_whose_worker_stopped(admin_client, settings):
+    campaign = _campaign_with_everything()
+    subscribers = ConfirmedSubscriberFactory.create_batch(4)
+    settings.EMAIL_BACKEND = f"{__name__}.CrashAfter"
+    CrashAfter.remaining = 2
+    with pytest.raises(CommandError):
+        _send(campaign, batch_size=2)
+    CrashAfter.remaining = 1000
+    admin_client.post(
+        reverse("admin:newsletter_campaign_changelist"),
+        {"action": "queue_for_sending", "_selected_action": [campaign.pk]},
+    )
+    run_queued_tasks()
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(s.email for s in subscribers)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENT
