@@ -52,6 +52,7 @@ class ImportReport:
     warnings: list[tuple[str, str]] = field(default_factory=list)
     # Shortcodes removed (name -> count) and other per-source notes.
     shortcodes: Counter = field(default_factory=Counter)
+    timings: Counter = field(default_factory=Counter)  # seconds per phase of the writer
     records: int = 0
     elapsed: float = 0.0
     on_record: object = None  # called as on_record(label, action, key) when set

@@ -133,12 +133,42 @@ def _text(element) -> str:
     return element.text or ""
 
 
+DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
+ROOT_START = re.compile(rb"<[A-Za-z_]")
+
+
+def refuse_dtd(handle) -> None:
+    """Refuse a file whose prolog (what comes before the root element) declares a DTD.
+
+    Checked on the raw bytes before the XML parser sees any of it, so no entity
+    declaration is ever parsed.
+    """
+    start = handle.tell()
+    prolog = b""
+    while len(prolog) < 1 << 20:
+        chunk = handle.read(65536)
+        if not chunk:
+            break
+        prolog += chunk
+        root = ROOT_START.search(prolog)
+        if root:
+            prolog = prolog[: root.start()]
+            break
+    handle.seek(start)
+    if DOCTYPE.search(prolog):
+        raise UnsafeXML(
+            "The file declares a DTD (<!DOCTYPE …>). WordPress exports never do, and a DTD "
+            "can carry entity-expansion or external-entity attacks, so the file is refused."
+        )
+
+
 def iter_channel(handle):
     """("author" | "category" | "tag" | "item", element) for each child of the channel.
 
     Each element is cleared after the caller is done with it, and dropped from its parent,
-    so the tree never holds more than one item.
+    so the tree never holds more than the parser's read-ahead.
     """
+    refuse_dtd(handle)
     context = etree.iterparse(
         handle,
         events=("end",),
@@ -613,7 +643,18 @@ def import_wordpress(
             if kind == "author":
                 converter.author(read_simple(element))
             elif kind == "item":
-                record = converter.record(read_item(element))
+                data = read_item(element)
+                try:
+                    record = converter.record(data)
+                except RecordError as exc:
+                    key = f"post {data.get('post_id', '').strip()}"
+                    yield {
+                        "type": "_error",
+                        "_key": key,
+                        "_field": exc.field,
+                        "_message": exc.message,
+                    }
+                    continue
                 if record is not None:
                     yield record
 
