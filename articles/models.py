@@ -2,18 +2,20 @@
 
 import zoneinfo
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from imagekit.models import ImageSpecField
-from pilkit.processors import ResizeToFill
+from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 
 from charhar.fields import URLField
+from charhar.images import generate_renditions, rendition
 from charhar.models import Region, TaxonomyModel, TimeStampedModel, Topic, unique_slug
 from charhar.sanitize import clean_html
 from charhar.validators import validate_image_upload
@@ -154,18 +156,32 @@ class Article(TimeStampedModel):
         blank=True,
         validators=[validate_image_upload],
     )
-    # Renditions: generated once when the hero image is saved; sizes fixed so pages don't shift.
-    card_image = ImageSpecField(
-        source="hero_image",
-        processors=[ResizeToFill(480, 270)],
-        format="JPEG",
-        options={"quality": 82},
-    )
-    hero_rendition = ImageSpecField(
-        source="hero_image",
-        processors=[ResizeToFill(1200, 675)],
-        format="JPEG",
-        options={"quality": 85},
+    # Renditions: generated once when the hero image (or its focal point) is saved; sizes
+    # fixed so pages don't shift; WebP for browsers that take it, JPEG for the rest.
+    thumbnail = rendition(160, 90, source="hero_image")
+    thumbnail_webp = rendition(160, 90, "webp", source="hero_image")
+    card_image = rendition(480, 270, source="hero_image")
+    card_image_webp = rendition(480, 270, "webp", source="hero_image")
+    card_image_2x = rendition(960, 540, source="hero_image")
+    card_image_2x_webp = rendition(960, 540, "webp", source="hero_image")
+    hero_small = rendition(800, 450, source="hero_image")
+    hero_small_webp = rendition(800, 450, "webp", source="hero_image")
+    hero_rendition = rendition(1200, 675, source="hero_image")
+    hero_rendition_webp = rendition(1200, 675, "webp", source="hero_image")
+    # The size Facebook, LinkedIn and X show link previews at; JPEG, which they all read.
+    social_image = rendition(1200, 630, source="hero_image")
+    RENDITIONS = (
+        "thumbnail",
+        "thumbnail_webp",
+        "card_image",
+        "card_image_webp",
+        "card_image_2x",
+        "card_image_2x_webp",
+        "hero_small",
+        "hero_small_webp",
+        "hero_rendition",
+        "hero_rendition_webp",
+        "social_image",
     )
     hero_alt = models.CharField(
         _("hero image text alternative"),
@@ -227,8 +243,55 @@ class Article(TimeStampedModel):
         blank=True,
         help_text=_("The address of this article on the old site, kept as a redirect."),
     )
+    # Editorial workflow: who wrote, submitted and published the piece, and when.
+    hero_focal_x = models.PositiveSmallIntegerField(
+        _("focal point across (%)"),
+        default=50,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Where the subject is, from the left edge: crops keep it in frame."),
+    )
+    hero_focal_y = models.PositiveSmallIntegerField(
+        _("focal point down (%)"),
+        default=50,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Where the subject is, from the top edge."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles_created",
+        verbose_name=_("created by"),
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles_submitted",
+        verbose_name=_("submitted for review by"),
+    )
+    submitted_at = models.DateTimeField(_("submitted for review"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles_published",
+        verbose_name=_("published by"),
+    )
+    published_by_at = models.DateTimeField(
+        _("publication approved"),
+        null=True,
+        blank=True,
+        help_text=_("When an editor published or scheduled it (readers may see it later)."),
+    )
 
     objects = ArticleQuerySet.as_manager()
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], user_related_name="+", cascade_delete_history=False
+    )
 
     class Meta:
         ordering = ["-published_at", "-pk"]
@@ -250,6 +313,12 @@ class Article(TimeStampedModel):
                 violation_error_message=_("Another article already has this legacy URL."),
             ),
         ]
+        permissions = [
+            (
+                "publish_article",
+                _("Can publish, schedule, unpublish and feature articles, and edit anyone's"),
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -257,6 +326,20 @@ class Article(TimeStampedModel):
     def clean(self):
         if self.status == self.Status.PUBLISHED and not self.published_at:
             self.published_at = timezone.now()
+        if self.status == self.Status.PUBLISHED:
+            self.validate_publishable()
+
+    def validate_publishable(self):
+        """What readers need before a piece goes out: a text alternative for its image."""
+        if self.hero_image and not self.hero_alt.strip():
+            raise ValidationError(
+                {
+                    "hero_alt": ValidationError(
+                        _("Describe the hero image for readers who cannot see it."),
+                        code="alt_required",
+                    )
+                }
+            )
 
     def save(self, *args, **kwargs):
         if not self.slug:
@@ -265,6 +348,8 @@ class Article(TimeStampedModel):
             self.published_at = timezone.now()
         self.body = clean_html(self.body)
         super().save(*args, **kwargs)
+        if self.hero_image:
+            generate_renditions(self, self.RENDITIONS)
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"slug": self.slug})
@@ -284,6 +369,106 @@ class Article(TimeStampedModel):
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
+
+    # The editorial workflow. Every path that changes an article in the admin (the change
+    # form, bulk actions, restoring a revision) goes through these, so the rules are the same
+    # whichever way staff come.
+
+    EDITABLE_BY_CONTRIBUTORS = (Status.DRAFT, Status.REVIEW)
+
+    @staticmethod
+    def can_publish(user) -> bool:
+        """Editors publish, schedule, unpublish and feature, and edit anyone's articles."""
+        return user is not None and user.has_perm("articles.publish_article")
+
+    def can_be_edited_by(self, user) -> bool:
+        """Editors edit anything; a contributor only their own draft or piece in review.
+
+        Call it on the stored row: it is the state before the change that decides.
+        """
+        if self.can_publish(user):
+            return True
+        return (
+            user is not None
+            and user.has_perm("articles.change_article")
+            and self.created_by_id == user.pk
+            and self.status in self.EDITABLE_BY_CONTRIBUTORS
+        )
+
+    def check_change(self, user, previous=None) -> None:
+        """Raise PermissionDenied unless `user` may store the article as it now stands.
+
+        `previous` is the stored row before the change (None for a new article). A
+        contributor may neither publish nor archive, nor set the publication time or the
+        featured flag, nor touch an article that is not their own draft or piece in review.
+        """
+        if self.can_publish(user):
+            return
+        before = previous or Article()
+        if previous is not None and not previous.can_be_edited_by(user):
+            raise PermissionDenied("Only editors change published or other people's articles.")
+        if self.status not in self.EDITABLE_BY_CONTRIBUTORS:
+            raise PermissionDenied("Only editors publish, schedule or archive articles.")
+        if self.published_at != before.published_at or self.is_featured != before.is_featured:
+            raise PermissionDenied("Only editors set the publication time or feature articles.")
+
+    def record_change(self, user, previous=None) -> None:
+        """Stamp who submitted and who published, when the status (or time) changes."""
+        now = timezone.now()
+        if self.status == self.Status.REVIEW and (
+            previous is None or previous.status != self.Status.REVIEW
+        ):
+            self.submitted_by, self.submitted_at = user, now
+        if self.status == self.Status.PUBLISHED:
+            if not self.published_at:
+                self.published_at = now
+            if (
+                previous is None
+                or previous.status != self.Status.PUBLISHED
+                or previous.published_at != self.published_at
+            ):
+                self.published_by, self.published_by_at = user, now
+        self._history_user = user
+
+    def _change(self, user, **changes) -> None:
+        previous = type(self).objects.get(pk=self.pk) if self.pk else None
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self.check_change(user, previous)
+        self.record_change(user, previous)
+        self.save()
+
+    def submit_for_review(self, *, by) -> None:
+        """A draft goes to the editors' review queue."""
+        self._change(by, status=self.Status.REVIEW)
+
+    def publish(self, *, by, at=None) -> None:
+        """Publish now, or at `at` (a future time schedules it: readers see it from then).
+
+        Without `at`, an article that already has a publication time keeps it.
+        """
+        if not self.can_publish(by):
+            raise PermissionDenied("Only editors publish articles.")
+        self.status = self.Status.PUBLISHED
+        self.published_at = at or self.published_at or timezone.now()
+        self.validate_publishable()
+        self._change(by)
+
+    def unpublish(self, *, by) -> None:
+        """Take a published or scheduled article back to draft: readers no longer see it."""
+        if not self.can_publish(by):
+            raise PermissionDenied("Only editors unpublish articles.")
+        self._change(by, status=self.Status.DRAFT)
+
+    def archive(self, *, by) -> None:
+        if not self.can_publish(by):
+            raise PermissionDenied("Only editors archive articles.")
+        self._change(by, status=self.Status.ARCHIVED)
+
+    def set_featured(self, featured: bool = True, *, by) -> None:
+        if not self.can_publish(by):
+            raise PermissionDenied("Only editors feature articles.")
+        self._change(by, is_featured=featured)
 
     @property
     def image_alt(self) -> str:

@@ -1156,7 +1156,8 @@ class _Loader:
             field_file.save(hero["filename"], ContentFile(hero_placeholder_jpeg()), save=False)
             self.written_files.append((field_file.storage, field_file.name))
             # Renditions are generated from the image when the article is saved.
-            for rendition in (article.card_image, article.hero_rendition):
+            for name in Article.RENDITIONS:
+                rendition = getattr(article, name)
                 self.written_files.append((rendition.storage, rendition.name))
         return True
 

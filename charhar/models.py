@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .fields import URLField
 from .sanitize import clean_html
@@ -129,6 +130,8 @@ class SiteSettings(models.Model):
         help_text=_("Shown after the copyright line, e.g. “All rights reserved.”"),
     )
 
+    history = HistoricalRecords(user_related_name="+")
+
     class Meta:
         verbose_name = _("site settings")
         verbose_name_plural = _("site settings")
@@ -182,6 +185,8 @@ class Page(TimeStampedModel):
     body = models.TextField(_("body"), blank=True, help_text=_("HTML; sanitized on save."))
     order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
     is_published = models.BooleanField(_("published"), default=True, db_index=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"], user_related_name="+")
 
     class Meta:
         ordering = ["order", "title"]

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from imagekit.models import ImageSpecField
 from pilkit.processors import ResizeToFill
+from simple_history.models import HistoricalRecords
 
 from charhar.models import Region, TimeStampedModel, Topic, unique_slug
 from charhar.sanitize import clean_html
@@ -56,6 +57,7 @@ class Expert(TimeStampedModel):
     )
 
     objects = ExpertQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"], user_related_name="+")
 
     class Meta:
         ordering = ["order", "name"]

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from imagekit.models import ImageSpecField
 from pilkit.processors import ResizeToFill
+from simple_history.models import HistoricalRecords
 
 from charhar.fields import URLField
 from charhar.models import Region, TaxonomyModel, TimeStampedModel, Topic, unique_slug
@@ -147,6 +148,7 @@ class Publication(TimeStampedModel):
     is_featured = models.BooleanField(_("featured"), default=False)
 
     objects = PublicationQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"], user_related_name="+")
 
     class Meta:
         ordering = ["-published_on", "-pk"]

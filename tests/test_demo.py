@@ -522,10 +522,10 @@ def test_second_run_changes_nothing_and_says_so(loaded):
     output = _load()
     assert _snapshot() == before
     assert _media_files() == files_before
-    # The hero image and its two renditions (listing card and article page).
+    # The hero image and its renditions (thumbnail, card, article page, social; JPEG and WebP).
     originals = [path for path in files_before if path.parts[0] != "renditions"]
     assert len(originals) == 1
-    assert len(files_before) == 3
+    assert len(files_before) == 1 + len(Article.RENDITIONS)
     assert "already loaded" in output
     assert "unchanged" in output
     assert "Created" not in output

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "taggit",
     "imagekit",
+    "simple_history",
     "charhar",
     "experts",
     "articles",
@@ -60,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Revisions record the signed-in user who made each change.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "charhar.pagecache.PageCacheMiddleware",
     "charhar.middleware.RedirectFallbackMiddleware",
