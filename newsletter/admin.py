@@ -1,5 +1,5 @@
-"""Admin for the newsletter: subscribers (the consent record is shown, not typed), campaigns
-(preview, test send, queued sending) and their deliveries (read-only)."""
+"""Admin for the newsletter: subscribers (the consent record is shown, not typed) and
+campaigns (preview, test send, queued sending, delivery counts and failed addresses)."""
 
 from email import message_from_bytes
 
@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -156,6 +156,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "finished_at",
         "recipients_at",
         "last_error",
+        "failed_deliveries",
         "preview_link",
     ]
 
@@ -184,6 +185,21 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.display(description=_("pending"), ordering="pending_count")
     def pending_count(self, obj):
         return obj.pending_count
+
+    @admin.display(description=_("failed addresses"))
+    def failed_deliveries(self, obj):
+        failed = (
+            obj.deliveries.filter(status=Delivery.Status.FAILED)
+            .select_related("subscriber")
+            .order_by("pk")[:50]
+        )
+        if not failed:
+            return "—"
+        return format_html_join(
+            "\n",
+            "<div>{} ({} × {}): {}</div>",
+            ((d.subscriber.email, d.attempts, _("tried"), d.error) for d in failed),
+        )
 
     @admin.display(description=_("preview"))
     def preview_link(self, obj):
@@ -294,20 +310,3 @@ class CampaignAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
-    """The delivery record of each campaign: read, never edited by hand."""
-
-    list_display = ["campaign", "subscriber", "status", "attempts", "sent_at", "error"]
-    list_filter = ["status", "campaign"]
-    search_fields = ["subscriber__email"]
-    list_select_related = ["campaign", "subscriber"]
-    readonly_fields = ["campaign", "subscriber", "status", "attempts", "sent_at", "error"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
