@@ -140,3 +140,15 @@ def test_the_campaign_list_shows_delivery_counts(admin_client):
     response = admin_client.get(reverse("admin:newsletter_campaign_changelist"))
     assert response.status_code == 200
     assert response.context["cl"].result_count == 3
+
+
+def test_the_campaign_page_lists_failed_addresses_with_their_errors(admin_client):
+    campaign = CampaignFactory(status=Campaign.Status.SENT)
+    subscriber = ConfirmedSubscriberFactory(email="bounce@example.org")
+    campaign.deliveries.create(
+        subscriber=subscriber, status="failed", attempts=3, error="550 <No such user>"
+    )
+    html = admin_client.get(
+        reverse("admin:newsletter_campaign_change", args=[campaign.pk])
+    ).content.decode()
+    assert "bounce@example.org (3 × tried): 550 &lt;No such user&gt;" in html
