@@ -32,7 +32,7 @@ from charhar.factories import (
 )
 from charhar.models import Redirect, SiteSettings
 from experts.factories import ExpertFactory
-from newsletter.factories import SubscriberFactory
+from newsletter.factories import CampaignFactory, SubscriberFactory
 from newsletter.models import Subscriber
 from publications.factories import PublicationFactory, SeriesFactory
 from publications.models import Publication
@@ -99,6 +99,7 @@ BUILDERS = {
     "charhar.sitesettings": SiteSettingsFactory,
     "charhar.topic": TopicFactory,
     "experts.expert": _expert,
+    "newsletter.campaign": CampaignFactory,
     "newsletter.subscriber": SubscriberFactory,
     "publications.publication": _publication,
     "publications.series": SeriesFactory,
