@@ -12,7 +12,11 @@ run: install ## Install, migrate, load the demo content and serve at http://127.
 	@echo ""
 	@echo "To sign in to the admin at http://127.0.0.1:8000/admin/, create a user in another terminal:"
 	@echo "    DEBUG=1 $(PY) manage.py createsuperuser"
+	@echo "Emails (newsletter confirmations) are printed here by the background task worker."
 	@echo ""
+	@# The task worker sends emails and campaigns outside web requests; it stops with the server.
+	$(DEV_ENV) $(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 install: $(VENV)/.installed
