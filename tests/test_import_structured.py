@@ -274,3 +274,21 @@ def test_a_record_that_fails_in_the_database_leaves_its_batch_neighbours_importe
         call_command("import_content", str(path), stdout=io.StringIO(), stderr=err)
     assert "source_url" in err.getvalue()
     assert set(Article.objects.values_list("slug", flat=True)) == {"existing", "fine", "also-fine"}
+
+
+def test_an_import_invalidates_cached_pages(client, settings, tmp_path):
+    settings.PAGE_CACHE_SECONDS = 600
+    client.get("/articles/")
+    assert client.get("/articles/")["X-Page-Cache"] == "hit"
+    source = tmp_path / "one.jsonl"
+    source.write_text(
+        '{"type": "article", "title": "Imported after caching", "status": "published",'
+        ' "published_at": "2020-01-02T03:04:05+00:00"}\n',
+        encoding="utf-8",
+    )
+
+    call_command("import_content", str(source), stdout=io.StringIO())
+
+    response = client.get("/articles/")
+    assert "X-Page-Cache" not in response
+    assert "Imported after caching" in response.content.decode()

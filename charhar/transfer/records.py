@@ -47,6 +47,7 @@ from ..models import (
     Topic,
     normalize_path,
 )
+from ..pagecache import bump_content_version
 from ..sanitize import clean_html
 from ..validators import normalize_isbn
 from .common import (
@@ -1356,6 +1357,9 @@ def run_import(records, writer: ContentWriter, progress=None, position=None) -> 
         writer.close()
         if writer.dry_run:
             transaction.set_rollback(True)
+    if not writer.dry_run and (report.total("created") or report.total("updated")):
+        # Bulk writes send no signals: tell every app server's page cache ourselves.
+        bump_content_version()
     if progress is not None:
         progress.close()
     report.elapsed = time.perf_counter() - started
