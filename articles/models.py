@@ -3,6 +3,7 @@
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -288,9 +289,15 @@ class Article(TimeStampedModel):
         help_text=_("When an editor published or scheduled it (readers may see it later)."),
     )
 
+    # Full-text search on PostgreSQL, weighted (see charhar/search.py): refreshed after every
+    # save; bulk writers call charhar.search.refresh_search_vectors(queryset) themselves.
+    search_vector = SearchVectorField(null=True, editable=False)
+
     objects = ArticleQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["updated_at"], user_related_name="+", cascade_delete_history=False
+        excluded_fields=["updated_at", "search_vector"],
+        user_related_name="+",
+        cascade_delete_history=False,
     )
 
     class Meta:

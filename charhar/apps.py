@@ -12,3 +12,7 @@ class CharharConfig(AppConfig):
         from .models import Region, Topic
 
         caching.register(Topic, Region)
+        # Search vectors are refreshed after every save of what search finds.
+        from . import search
+
+        search.connect_signals()

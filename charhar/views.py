@@ -1,11 +1,11 @@
-from django.db.models import Q
+from django.core.paginator import InvalidPage, Paginator
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles.models import Article
-
 from .caching import cached_rows
 from .models import Office, Page, Region, Topic
+from .search import Filters, Search, SearchResults, active_filter_links, facet_links
 from .services import home_page
 
 
@@ -87,25 +87,33 @@ class OfficeListView(ListView):
     context_object_name = "offices"
 
 
-class SearchView(ListingView):
-    """Published articles whose title or summary contains the words typed."""
+class SearchView(TemplateView):
+    """Articles, experts and publications matching what was typed, narrowed by the filters
+    in the URL, with each filter's counts (see charhar/search.py)."""
 
     template_name = "charhar/search.html"
-    context_object_name = "articles"
-    heading = _("Search")
-    max_query_length = 200
-
-    def get_query(self):
-        return " ".join(self.request.GET.get("q", "").split())[: self.max_query_length]
-
-    def get_queryset(self):
-        query = self.get_query()
-        articles = Article.objects.published().with_related()
-        if not query:
-            return articles
-        for word in query.split()[:10]:
-            articles = articles.filter(Q(title__icontains=word) | Q(summary__icontains=word))
-        return articles
+    paginate_by = 20
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(query=self.get_query(), **kwargs)
+        params = self.request.GET
+        filters = Filters.from_query_dict(params)
+        search = Search(params.get("q", ""), filters, params.get("sort", ""))
+        paginator = Paginator(SearchResults(search), self.paginate_by)
+        try:
+            page = paginator.page(params.get("page") or 1)
+        except InvalidPage as exc:
+            raise Http404(_("There is no such page.")) from exc
+        return super().get_context_data(
+            query=search.query,
+            search=search,
+            sort=search.sort,
+            filters=filters,
+            facets=facet_links(params, search.facets()),
+            active_filters=active_filter_links(params, filters),
+            hits=page.object_list,
+            page_obj=page,
+            paginator=paginator,
+            is_paginated=page.has_other_pages(),
+            page_range=page_links(page),
+            **kwargs,
+        )

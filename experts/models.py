@@ -1,5 +1,6 @@
 """The institute's experts: fellows, researchers and staff who write and speak for it."""
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
@@ -56,8 +57,14 @@ class Expert(TimeStampedModel):
         _("active"), default=True, db_index=True, help_text=_("Inactive experts are not listed.")
     )
 
+    # Full-text search on PostgreSQL, weighted (see charhar/search.py): refreshed after every
+    # save; bulk writers call charhar.search.refresh_search_vectors(queryset) themselves.
+    search_vector = SearchVectorField(null=True, editable=False)
+
     objects = ExpertQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"], user_related_name="+")
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "search_vector"], user_related_name="+"
+    )
 
     class Meta:
         ordering = ["order", "name"]

@@ -1,5 +1,6 @@
 """Books, journals, reports and newsletters the institute publishes, grouped in series."""
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Prefetch, Window
 from django.db.models.functions import RowNumber
@@ -147,8 +148,14 @@ class Publication(TimeStampedModel):
     )
     is_featured = models.BooleanField(_("featured"), default=False)
 
+    # Full-text search on PostgreSQL, weighted (see charhar/search.py): refreshed after every
+    # save; bulk writers call charhar.search.refresh_search_vectors(queryset) themselves.
+    search_vector = SearchVectorField(null=True, editable=False)
+
     objects = PublicationQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"], user_related_name="+")
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "search_vector"], user_related_name="+"
+    )
 
     class Meta:
         ordering = ["-published_on", "-pk"]

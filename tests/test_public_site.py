@@ -718,7 +718,8 @@ def test_unpublished_articles_and_publications_appear_on_no_public_page(client, 
 
 def test_only_live_articles_are_counted_and_related(client, hidden_world):
     root = fetch(client, reverse("search") + "?q=summit")
-    assert text(by_class(root, "search__count")[0]) == "4 results for “summit”"
+    # The four live articles and the live book: search spans articles and publications.
+    assert text(by_class(root, "search__count")[0]) == "5 results for “summit”"
     live = hidden_world["articles"][("Live", Article.Kind.RESEARCH)]
     assert sorted(titles(fetch(client, live.get_absolute_url()))) == [
         "Live summit news",

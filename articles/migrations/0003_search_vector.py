@@ -1,0 +1,43 @@
+"""The article's stored search vector (charhar/search.py) and, on PostgreSQL only, its GIN
+index and first fill. SQLite keeps the column (empty) and gets no index: GIN is not SQL there,
+and an index in Meta would be recreated whenever SQLite rebuilds the table."""
+
+import django.contrib.postgres.search
+from django.db import migrations
+
+INDEX = "article_search_vector"
+TABLE = "articles_article"
+# The vector as charhar.search.VECTORS builds it, frozen here for the first fill.
+FILL = """
+UPDATE articles_article AS r SET search_vector =
+    setweight(to_tsvector('english'::regconfig, coalesce(r.title, '')), 'A')
+    || setweight(to_tsvector('english'::regconfig, coalesce(r.summary, '')), 'B')
+    || setweight(to_tsvector('english'::regconfig, coalesce(r.body, '') || ' ' || coalesce(r.byline, '') || ' ' || coalesce((SELECT string_agg(e.name, ' ') FROM articles_articleauthor aa JOIN experts_expert e ON e.id = aa.expert_id WHERE aa.article_id = r.id), '')), 'C')
+"""
+
+
+def create_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FILL)
+        schema_editor.execute(f"CREATE INDEX {INDEX} ON {TABLE} USING gin (search_vector)")
+
+
+def drop_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("articles", "0002_editorial_workflow"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="article",
+            name="search_vector",
+            field=django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
+        ),
+        migrations.RunPython(create_index, drop_index, elidable=False),
+    ]

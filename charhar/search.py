@@ -1,0 +1,997 @@
+"""Site search: one query across articles, experts and publications, with filters and facets.
+
+**Matching.** On PostgreSQL each searchable row stores a weighted ``tsvector`` (A title or
+name, B summary, C body and the names of its authors; English stemming) in its
+``search_vector`` column, GIN-indexed; what readers type is parsed by
+``websearch_to_tsquery`` (quoted phrases, ``or``, ``-exclusion``) and ranked with
+``ts_rank``. Everywhere else (SQLite), and on PostgreSQL for a query that has no word the
+English configuration indexes (only stop words or symbols such as ``<script>``), the same
+syntax is applied by `parse_query` as case-insensitive substring matching.
+
+**Vectors** are refreshed after every save of an article, expert or publication and after
+a change of its credits (signals below, connected in ``CharharConfig.ready``). Code that
+writes without ``save()`` (``bulk_create``, ``update``, imports) calls
+`refresh_search_vectors` with the rows it wrote: one UPDATE for any number of rows.
+
+**One round trip for facets.** The filtered hits of the three models are one ``UNION ALL``
+(each part built by the ORM from the model's ``published()`` queryset, so visibility is
+decided in the one usual place); the facet counts are all read from that set in a single
+statement. Filters on topics, regions and experts combine with AND and may repeat;
+kind, section and series take one value. Every count is taken over the current results,
+so a facet's number is exactly the total of the search its link leads to.
+"""
+
+import datetime
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.contrib.postgres.aggregates import StringAgg
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections
+from django.db.models import (
+    Case,
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, ExtractYear
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
+from django.utils import timezone
+from django.utils.html import escape, strip_tags
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from articles.models import Article, ArticleAuthor, Section
+from experts.models import Expert
+from publications.models import Publication, PublicationAuthor, Series
+
+from .caching import cached_rows
+from .models import Region, Topic
+
+CONFIG = "english"
+MAX_QUERY_LENGTH = 200  # characters kept of what was typed
+MAX_TERMS = 12  # words and phrases used of them
+MAX_FILTER_VALUES = 5  # of each repeatable filter (topic, region, expert)
+EXPERT_FACET_SIZE = 15
+
+ARTICLE, EXPERT, PUBLICATION = "article", "expert", "publication"
+
+# The kinds a search can be narrowed to: the kinds of article, then experts and publications.
+KIND_LABELS = {
+    **dict(Article.Kind.choices),
+    EXPERT: _("Experts"),
+    PUBLICATION: _("Publications"),
+}
+
+
+# --- Search vectors ---------------------------------------------------------------------------
+
+
+def _credited_names(through, owner: str):
+    """The names of the experts credited on the outer row, in one space-separated string."""
+    names = (
+        through.objects.filter(**{owner: OuterRef("pk")})
+        .order_by()
+        .values(owner)
+        .annotate(names=StringAgg("expert__name", " "))
+        .values("names")
+    )
+    return Coalesce(Subquery(names), Value(""), output_field=TextField())
+
+
+def _vector(a, b, c):
+    return (
+        SearchVector(*a, weight="A", config=CONFIG)
+        + SearchVector(*b, weight="B", config=CONFIG)
+        + SearchVector(*c, weight="C", config=CONFIG)
+    )
+
+
+VECTORS = {
+    Article: lambda: _vector(
+        ["title"], ["summary"], ["body", "byline", _credited_names(ArticleAuthor, "article")]
+    ),
+    Expert: lambda: _vector(["name"], ["title", "affiliation", "short_bio"], ["bio"]),
+    Publication: lambda: _vector(
+        ["title"],
+        ["summary"],
+        ["byline", "publisher", _credited_names(PublicationAuthor, "publication")],
+    ),
+}
+
+
+def refresh_search_vectors(queryset) -> int:
+    """Recompute the search vectors of every row of `queryset` (articles, experts or
+    publications) in one UPDATE; returns the number of rows. A no-op off PostgreSQL.
+
+    Bodies are HTML: PostgreSQL's parser reads tags as tokens the configuration ignores.
+    ``updated_at`` is left alone: this is derived data, not an edit.
+    """
+    if connections[queryset.db].vendor != "postgresql":
+        return 0
+    return queryset.order_by().update(search_vector=VECTORS[queryset.model]())
+
+
+def _refresh_row(sender, instance, using="default", **kwargs):
+    refresh_search_vectors(sender._default_manager.using(using).filter(pk=instance.pk))
+
+
+def _refresh_owner(sender, instance, using="default", **kwargs):
+    owner = instance.article if sender is ArticleAuthor else instance.publication
+    refresh_search_vectors(type(owner)._default_manager.using(using).filter(pk=owner.pk))
+
+
+def _refresh_credits(sender, instance, action, reverse, model, pk_set, using, **kwargs):
+    """`article.authors.add(...)` and the like: the credited names changed."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        owner = type(instance)
+        pks = [instance.pk]
+    else:
+        owner = model
+        pks = list(pk_set or [])
+        if action == "post_clear":  # the rows are gone; pk_set is not sent for a clear
+            return
+    refresh_search_vectors(owner._default_manager.using(using).filter(pk__in=pks))
+
+
+def _remember_name(sender, instance, **kwargs):
+    instance._search_name = instance.name
+
+
+def _refresh_expert_credits(sender, instance, created, using="default", **kwargs):
+    """An expert's new name must be found in everything they are credited on."""
+    if created or instance.name == getattr(instance, "_search_name", instance.name):
+        return
+    instance._search_name = instance.name
+    refresh_search_vectors(Article._default_manager.using(using).filter(authors=instance))
+    refresh_search_vectors(Publication._default_manager.using(using).filter(authors=instance))
+
+
+def connect_signals() -> None:
+    for model in VECTORS:
+        post_save.connect(_refresh_row, sender=model, dispatch_uid=f"search-{model.__name__}")
+    for through in (ArticleAuthor, PublicationAuthor):
+        for signal in (post_save, post_delete):
+            signal.connect(_refresh_owner, sender=through, dispatch_uid=f"search-{through}")
+    for through in (Article.authors.through, Publication.authors.through):
+        m2m_changed.connect(_refresh_credits, sender=through, dispatch_uid=f"search-m2m-{through}")
+    post_init.connect(_remember_name, sender=Expert, dispatch_uid="search-expert-name")
+    post_save.connect(_refresh_expert_credits, sender=Expert, dispatch_uid="search-expert-credits")
+
+
+# --- What readers type ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    phrase: bool = False
+    negated: bool = False
+
+
+def clean_query(raw: str) -> str:
+    """What was typed, without control characters (PostgreSQL refuses NUL), on one line,
+    cut to `MAX_QUERY_LENGTH` characters."""
+    text = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in raw
+    )
+    return " ".join(text.split())[:MAX_QUERY_LENGTH].strip()
+
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+def parse_query(text: str) -> list[list[Term]]:
+    """The web search syntax as ``websearch_to_tsquery`` reads it: terms AND-ed, ``or``
+    between two terms making them alternatives (binding tighter than AND), ``"…"`` a phrase
+    and a leading ``-`` an exclusion. Returns the AND-ed groups of alternatives."""
+    groups: list[list[Term]] = []
+    pending_or = False
+    count = 0
+    for match in _TOKEN.finditer(text):
+        if count >= MAX_TERMS:
+            break
+        sign, phrase, word = match.groups()
+        if word is not None:
+            if word.lower() == "or":
+                pending_or = bool(groups)
+                continue
+            negated = word.startswith("-") and len(word) > 1
+            term = Term(word[1:] if negated else word, negated=negated)
+            if not term.text.strip("-"):
+                continue
+        else:
+            words = " ".join(phrase.split())
+            if not words:
+                continue
+            term = Term(words, phrase=True, negated=bool(sign))
+        if not re.search(r"\w", term.text):  # punctuation alone finds nothing useful
+            continue
+        count += 1
+        if pending_or and groups:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        pending_or = False
+    return groups
+
+
+def positive_words(groups: list[list[Term]]) -> list[str]:
+    """The words readers hope to see, for highlighting."""
+    words = []
+    for group in groups:
+        for term in group:
+            if not term.negated:
+                words.extend(re.findall(r"\w+", term.text))
+    return words
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+
+def _year(value: str) -> int | None:
+    value = value.strip()
+    if value.isdigit() and len(value) == 4 and 1000 <= int(value) <= 9999:
+        return int(value)
+    return None
+
+
+def _pick(model, slugs: list[str]) -> list:
+    by_slug = {row.slug: row for row in cached_rows(model)}
+    chosen = []
+    for slug in slugs:
+        row = by_slug.get(slug)
+        if row is not None and row not in chosen:
+            chosen.append(row)
+    return chosen
+
+
+@dataclass
+class Filters:
+    """The filters of a search as the URL carries them; values that name nothing are dropped."""
+
+    kind: str = ""
+    section: Section | None = None
+    series: Series | None = None
+    topics: list = field(default_factory=list)
+    regions: list = field(default_factory=list)
+    experts: list = field(default_factory=list)
+    year_from: int | None = None
+    year_to: int | None = None
+
+    @classmethod
+    def from_query_dict(cls, data) -> "Filters":
+        def many(name):
+            return [clean_query(v) for v in data.getlist(name)[:MAX_FILTER_VALUES] if v]
+
+        kind = clean_query(data.get("kind", ""))
+        sections = _pick(Section, many("section")[:1])
+        series = _pick(Series, many("series")[:1])
+        expert_slugs = list(dict.fromkeys(many("expert")))
+        experts = []
+        if expert_slugs:
+            found = {e.slug: e for e in Expert.objects.published().filter(slug__in=expert_slugs)}
+            experts = [found[slug] for slug in expert_slugs if slug in found]
+        year_from = _year(data.get("year_from", ""))
+        year_to = _year(data.get("year_to", ""))
+        if year_from and year_to and year_from > year_to:
+            year_from, year_to = year_to, year_from
+        return cls(
+            kind=kind if kind in KIND_LABELS else "",
+            section=sections[0] if sections else None,
+            series=series[0] if series else None,
+            topics=_pick(Topic, many("topic")),
+            regions=_pick(Region, many("region")),
+            experts=experts,
+            year_from=year_from,
+            year_to=year_to,
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.kind
+            or self.section
+            or self.series
+            or self.topics
+            or self.regions
+            or self.experts
+            or self.year_from
+            or self.year_to
+        )
+
+    def types(self) -> list[str]:
+        """The models a search with these filters can find."""
+        types = []
+        if self.kind in ("", *Article.Kind.values) and not self.series:
+            types.append(ARTICLE)
+        if self.kind in ("", PUBLICATION) and not self.section:
+            types.append(PUBLICATION)
+        no_expert_filters = not (self.section or self.series or self.experts)
+        if self.kind in ("", EXPERT) and no_expert_filters and not self.years:
+            types.append(EXPERT)
+        return types
+
+    @property
+    def years(self) -> bool:
+        return bool(self.year_from or self.year_to)
+
+    def _bounds(self):
+        tz = timezone.get_current_timezone()
+        start = datetime.datetime(self.year_from, 1, 1, tzinfo=tz) if self.year_from else None
+        end = datetime.datetime(self.year_to + 1, 1, 1, tzinfo=tz) if self.year_to else None
+        return start, end
+
+
+# --- Matching ---------------------------------------------------------------------------------
+
+# Simple matching: the fields searched, best first; the first counts most for relevance.
+SIMPLE_FIELDS = {
+    ARTICLE: (["title"], ["summary"], ["body", "byline"]),
+    EXPERT: (["name"], ["title", "affiliation", "short_bio"], ["bio"]),
+    PUBLICATION: (["title"], ["summary"], ["byline", "publisher"]),
+}
+SIMPLE_WEIGHTS = (1.0, 0.4, 0.2)
+CREDITS = {ARTICLE: (ArticleAuthor, "article"), PUBLICATION: (PublicationAuthor, "publication")}
+
+
+def _term_q(kind: str, term: Term) -> Q:
+    q = Q()
+    for tier in SIMPLE_FIELDS[kind]:
+        for name in tier:
+            q |= Q(**{f"{name}__icontains": term.text})
+    if kind in CREDITS:
+        through, owner = CREDITS[kind]
+        q |= Exists(
+            through.objects.filter(**{owner: OuterRef("pk")}, expert__name__icontains=term.text)
+        )
+    return ~q if term.negated else q
+
+
+def _simple_match(kind: str, groups: list[list[Term]]) -> Q:
+    q = Q()
+    for group in groups:
+        alternatives = Q()
+        for term in group:
+            alternatives |= _term_q(kind, term)
+        q &= alternatives
+    return q
+
+
+def _simple_score(kind: str, groups: list[list[Term]]):
+    score = Value(0.0, output_field=FloatField())
+    for group in groups:
+        for term in group:
+            if term.negated:
+                continue
+            for weight, tier in zip(SIMPLE_WEIGHTS, SIMPLE_FIELDS[kind], strict=True):
+                tier_q = Q()
+                for name in tier:
+                    tier_q |= Q(**{f"{name}__icontains": term.text})
+                score = score + Case(
+                    When(tier_q, then=Value(weight)),
+                    default=Value(0.0),
+                    output_field=FloatField(),
+                )
+    return score
+
+
+def _has_lexemes(text: str) -> bool:
+    """Whether PostgreSQL's English configuration finds a word to search for in `text`."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT numnode(websearch_to_tsquery(%s::regconfig, %s))", [CONFIG, text])
+        return cursor.fetchone()[0] > 0
+
+
+# --- The search -------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    """One result row as the results page shows it."""
+
+    type: str
+    pk: int
+    kind: str
+    title: str
+    slug: str
+    summary: str
+    body: str
+    byline: str
+    subtitle: str
+    date: datetime.datetime | None
+    event_starts: datetime.datetime | None
+    event_time_zone: str | None
+    section_id: int | None
+    series_id: int | None
+    credits: list = field(default_factory=list)
+    snippet: str = ""
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    def get_absolute_url(self):
+        model = {ARTICLE: Article, EXPERT: Expert, PUBLICATION: Publication}[self.type]
+        return model(slug=self.slug).get_absolute_url()
+
+    @property
+    def section(self):
+        return _by_id(Section).get(self.section_id)
+
+    @property
+    def series(self):
+        return _by_id(Series).get(self.series_id)
+
+
+def _by_id(model) -> dict:
+    return {row.pk: row for row in cached_rows(model)}
+
+
+@dataclass
+class Credit:
+    name: str
+    slug: str
+    is_active: bool
+    role: str
+
+    def get_absolute_url(self):
+        return Expert(slug=self.slug).get_absolute_url()
+
+
+@dataclass
+class FacetValue:
+    key: str  # the URL value
+    label: str
+    count: int
+    selected: bool = False
+
+
+HIT_COLUMNS = ("type", "id", "kind", "score", "date", "year", "section_id", "series_id")
+PAGE_COLUMNS = (
+    *HIT_COLUMNS,
+    "title",
+    "slug",
+    "summary",
+    "body",
+    "byline",
+    "subtitle",
+    "event_starts",
+    "event_time_zone",
+)
+
+
+class Search:
+    """A search as the URL asks for it: `count`, `facets()` and `page(offset, limit)`."""
+
+    def __init__(self, query: str, filters: Filters, sort: str = ""):
+        self.query = clean_query(query)
+        self.groups = parse_query(self.query)
+        self.filters = filters
+        self.sort = sort if sort in ("relevance", "date") else ""
+        if not self.groups:
+            self.sort = "date"
+        elif not self.sort:
+            self.sort = "relevance"
+        self.full_text = False
+        if self.groups and connection.vendor == "postgresql":
+            self.full_text = _has_lexemes(self.query)
+            self.ts_query = SearchQuery(self.query, search_type="websearch", config=CONFIG)
+
+    # The three querysets -------------------------------------------------------------------
+
+    def _match(self, queryset, kind: str):
+        if not self.groups:
+            return queryset.annotate(score=Value(0.0, output_field=FloatField()))
+        if self.full_text:
+            return queryset.filter(search_vector=self.ts_query).annotate(
+                score=SearchRank(F("search_vector"), self.ts_query)
+            )
+        return queryset.filter(_simple_match(kind, self.groups)).annotate(
+            score=_simple_score(kind, self.groups)
+        )
+
+    def _in(self, queryset, through, owner: str, **lookup):
+        return queryset.filter(pk__in=through.objects.filter(**lookup).values(owner))
+
+    def _articles(self):
+        f = self.filters
+        articles = Article.objects.published()
+        if f.kind:
+            articles = articles.filter(kind=f.kind)
+        if f.section:
+            articles = articles.filter(section=f.section)
+        for topic in f.topics:
+            articles = self._in(articles, Article.topics.through, "article_id", topic=topic)
+        for region in f.regions:
+            articles = self._in(articles, Article.regions.through, "article_id", region=region)
+        for expert in f.experts:
+            articles = self._in(articles, ArticleAuthor, "article_id", expert=expert)
+        start, end = f._bounds()
+        if start:
+            articles = articles.filter(published_at__gte=start)
+        if end:
+            articles = articles.filter(published_at__lt=end)
+        return self._match(articles, ARTICLE).annotate(
+            type=Value(ARTICLE),
+            date=F("published_at"),
+            year=Cast(ExtractYear("published_at"), IntegerField()),
+            series_id=Value(None, output_field=IntegerField()),
+            subtitle=Value(""),
+            event_starts=F("event__starts_at"),
+            event_time_zone=F("event__time_zone"),
+        )
+
+    def _publications(self):
+        f = self.filters
+        publications = Publication.objects.published()
+        if f.series:
+            publications = publications.filter(series=f.series)
+        through_topics, through_regions = Publication.topics.through, Publication.regions.through
+        for topic in f.topics:
+            publications = self._in(publications, through_topics, "publication_id", topic=topic)
+        for region in f.regions:
+            publications = self._in(publications, through_regions, "publication_id", region=region)
+        for expert in f.experts:
+            publications = self._in(
+                publications, PublicationAuthor, "publication_id", expert=expert
+            )
+        if f.year_from:
+            publications = publications.filter(published_on__year__gte=f.year_from)
+        if f.year_to:
+            publications = publications.filter(published_on__year__lte=f.year_to)
+        return self._match(publications, PUBLICATION).annotate(
+            type=Value(PUBLICATION),
+            kind=Value(PUBLICATION),
+            date=Cast("published_on", DateTimeField()),
+            year=Cast(ExtractYear("published_on"), IntegerField()),
+            section_id=Value(None, output_field=IntegerField()),
+            body=Value(""),
+            subtitle=Value(""),
+            event_starts=Value(None, output_field=DateTimeField()),
+            event_time_zone=Value(None, output_field=CharField()),
+        )
+
+    def _experts(self):
+        f = self.filters
+        experts = Expert.objects.published()
+        for topic in f.topics:
+            experts = self._in(experts, Expert.topics.through, "expert_id", topic=topic)
+        for region in f.regions:
+            experts = self._in(experts, Expert.regions.through, "expert_id", region=region)
+        return self._match(experts, EXPERT).annotate(
+            type=Value(EXPERT),
+            kind=Value(EXPERT),
+            date=Value(None, output_field=DateTimeField()),
+            year=Value(None, output_field=IntegerField()),
+            section_id=Value(None, output_field=IntegerField()),
+            series_id=Value(None, output_field=IntegerField()),
+            summary=F("short_bio"),
+            body=F("bio"),
+            byline=Value(""),
+            subtitle=F("title"),
+            title_=F("name"),
+            event_starts=Value(None, output_field=DateTimeField()),
+            event_time_zone=Value(None, output_field=CharField()),
+        )
+
+    def _union(self, columns) -> tuple[str, list]:
+        """The SQL of the filtered hits of every model, `columns` in order, as one UNION ALL."""
+        builders = {
+            ARTICLE: self._articles,
+            PUBLICATION: self._publications,
+            EXPERT: self._experts,
+        }
+        parts, params = [], []
+        for kind in self.filters.types():
+            queryset = builders[kind]()
+            names = ["title_" if (kind == EXPERT and name == "title") else name for name in columns]
+            names = ["pk" if name == "id" else name for name in names]
+            try:
+                sql, part_params = queryset.order_by().values_list(*names).query.sql_with_params()
+            except EmptyResultSet:
+                continue
+            parts.append(sql)
+            params.extend(part_params)
+        return " UNION ALL ".join(parts), params
+
+    # Results and facets --------------------------------------------------------------------
+
+    @cached_property
+    def _facet_rows(self) -> list[tuple]:
+        hits_sql, params = self._union(HIT_COLUMNS)
+        if not hits_sql:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(_facet_sql(hits_sql), params)
+            return cursor.fetchall()
+
+    @cached_property
+    def count(self) -> int:
+        return sum(n for dim, _, _, _, n in self._facet_rows if dim == "kind")
+
+    def facets(self) -> dict[str, list[FacetValue]]:
+        f = self.filters
+        counts: dict[str, dict] = defaultdict(dict)
+        names = {}
+        for dim, key, label, slug, n in self._facet_rows:
+            if dim == "kind":
+                counts[dim][label] = n
+            elif dim == "expert":
+                counts[dim][slug] = n
+                names[slug] = label
+            elif key is not None:
+                counts[dim][int(key)] = n
+
+        def rows(model, dim, chosen):
+            chosen_ids = {row.pk for row in chosen}
+            return [
+                FacetValue(row.slug, row.name, counts[dim].get(row.pk, 0), row.pk in chosen_ids)
+                for row in cached_rows(model)
+                if counts[dim].get(row.pk) or row.pk in chosen_ids
+            ]
+
+        experts = sorted(counts["expert"].items(), key=lambda item: (-item[1], names[item[0]]))
+        chosen_experts = {e.slug for e in f.experts}
+        top = [slug for slug, _ in experts[:EXPERT_FACET_SIZE]]
+        top += [slug for slug in chosen_experts if slug not in top and slug in names]
+        years = sorted(counts["year"].items(), reverse=True)
+        return {
+            "kind": [
+                FacetValue(kind, label, counts["kind"].get(kind, 0), kind == f.kind)
+                for kind, label in KIND_LABELS.items()
+                if counts["kind"].get(kind) or kind == f.kind
+            ],
+            "section": rows(Section, "section", [f.section] if f.section else []),
+            "topic": rows(Topic, "topic", f.topics),
+            "region": rows(Region, "region", f.regions),
+            "expert": [
+                FacetValue(slug, names[slug], counts["expert"][slug], slug in chosen_experts)
+                for slug in top
+            ],
+            "series": rows(Series, "series", [f.series] if f.series else []),
+            "year": [FacetValue(str(year), str(year), n) for year, n in years],
+        }
+
+    def page(self, offset: int, limit: int) -> list[Hit]:
+        if not self.count:
+            return []
+        sql, params = self._union(PAGE_COLUMNS)
+        score, date = "hits.score DESC", "hits.date DESC NULLS LAST"
+        order = [score, date] if self.sort == "relevance" else [date, score]
+        columns = ", ".join(PAGE_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH hits ({columns}) AS ({sql}) SELECT * FROM hits "  # noqa: S608
+                f"ORDER BY {', '.join(order)}, hits.type, hits.id DESC LIMIT %s OFFSET %s",
+                [*params, limit, offset],
+            )
+            hits = [
+                Hit(
+                    **{
+                        name: value
+                        for name, value in zip(PAGE_COLUMNS, row, strict=True)
+                        if name not in ("score", "year", "id")
+                    },
+                    pk=row[1],
+                )
+                for row in cursor.fetchall()
+            ]
+        for hit in hits:
+            hit.date = _aware(hit.date)
+            hit.event_starts = _aware(hit.event_starts)
+            if hit.type == PUBLICATION and hit.date:
+                hit.date = hit.date.astimezone(datetime.UTC).date()  # a day, not a moment
+        self._add_credits(hits)
+        words = positive_words(self.groups)
+        for hit in hits:
+            hit.snippet = snippet(hit.summary, hit.body, words)
+        return hits
+
+    def _add_credits(self, hits: list[Hit]) -> None:
+        """Every hit's credited experts, in byline order, in one query."""
+        ids = defaultdict(list)
+        for hit in hits:
+            ids[hit.type].append(hit.pk)
+        if not ids[ARTICLE] and not ids[PUBLICATION]:
+            return
+        columns = ("expert__name", "expert__slug", "expert__is_active")
+        parts = [
+            ArticleAuthor.objects.filter(article_id__in=ids[ARTICLE] or [0])
+            .order_by()
+            .annotate(owner_type=Value(ARTICLE), owner=F("article_id"), role=Value("author"))
+            .values_list("owner_type", "owner", *columns, "role", "order", "pk"),
+            PublicationAuthor.objects.filter(publication_id__in=ids[PUBLICATION] or [0])
+            .order_by()
+            .annotate(owner_type=Value(PUBLICATION), owner=F("publication_id"))
+            .values_list("owner_type", "owner", *columns, "role", "order", "pk"),
+        ]
+        by_owner = defaultdict(list)
+        for owner_type, owner, name, slug, active, role, _order, _pk in sorted(
+            parts[0].union(parts[1], all=True), key=lambda row: (row[5], row[6])
+        ):
+            by_owner[owner_type, owner].append(Credit(name, slug, active, role))
+        for hit in hits:
+            hit.credits = by_owner.get((hit.type, hit.pk), [])
+
+
+def _aware(value):
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite answers a raw query's datetimes as text
+        value = datetime.datetime.fromisoformat(value)
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        value = datetime.datetime.combine(value, datetime.time())
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, datetime.UTC)
+    return value
+
+
+def _facet_sql(hits_sql: str) -> str:
+    """Every facet's counts over the hits, as rows (dimension, id, name, slug, count).
+
+    The SQL is made of the models' table and column names and constants, never of input:
+    what readers type reaches the database only as parameters of the ORM-built hits.
+    """
+    qn = connection.ops.quote_name
+
+    def m2m(through, owner_column, value_column, kind):
+        return (
+            f"SELECT t.{qn(value_column)} AS value_id FROM hits h "  # noqa: S608
+            f"JOIN {qn(through._meta.db_table)} t ON t.{qn(owner_column)} = h.id "
+            f"WHERE h.type = '{kind}'"
+        )
+
+    def through_columns(m2m_field):
+        return (
+            m2m_field.remote_field.through,
+            m2m_field.m2m_column_name(),
+            m2m_field.m2m_reverse_name(),
+        )
+
+    def by_relation(dim, relations):
+        parts = []
+        for kind, m2m_field in relations:
+            through, owner, value = through_columns(m2m_field)
+            parts.append(m2m(through, owner, value, kind))
+        return (
+            f"SELECT '{dim}' AS dim, x.value_id AS id, NULL AS name, NULL AS slug, "  # noqa: S608
+            f"COUNT(*) AS n FROM ({' UNION ALL '.join(parts)}) x GROUP BY x.value_id"
+        )
+
+    def plain(dim, column):
+        return (
+            f"SELECT '{dim}', {column}, NULL, NULL, COUNT(*) FROM hits "  # noqa: S608
+            f"WHERE {column} IS NOT NULL GROUP BY {column}"
+        )
+
+    article_authors = m2m(ArticleAuthor, "article_id", "expert_id", ARTICLE)
+    publication_authors = (
+        f"SELECT DISTINCT t.expert_id AS value_id, t.publication_id FROM hits h "  # noqa: S608
+        f"JOIN {qn(PublicationAuthor._meta.db_table)} t ON t.publication_id = h.id "
+        f"WHERE h.type = '{PUBLICATION}'"
+    )
+    experts = (
+        f"SELECT 'expert', e.id, e.name, e.slug, COUNT(*) FROM ("  # noqa: S608
+        f"SELECT value_id FROM ({article_authors}) a UNION ALL "
+        f"SELECT value_id FROM ({publication_authors}) p"
+        f") x JOIN {qn(Expert._meta.db_table)} e ON e.id = x.value_id AND e.is_active "
+        f"GROUP BY e.id, e.name, e.slug"
+    )
+    facets = [
+        "SELECT 'kind', NULL, kind, NULL, COUNT(*) FROM hits GROUP BY kind",
+        plain("section", "section_id"),
+        plain("series", "series_id"),
+        plain("year", "year"),
+        by_relation(
+            "topic",
+            [
+                (ARTICLE, Article._meta.get_field("topics")),
+                (EXPERT, Expert._meta.get_field("topics")),
+                (PUBLICATION, Publication._meta.get_field("topics")),
+            ],
+        ),
+        by_relation(
+            "region",
+            [
+                (ARTICLE, Article._meta.get_field("regions")),
+                (EXPERT, Expert._meta.get_field("regions")),
+                (PUBLICATION, Publication._meta.get_field("regions")),
+            ],
+        ),
+        experts,
+    ]
+    columns = ", ".join(HIT_COLUMNS)
+    return f"WITH hits ({columns}) AS ({hits_sql}) " + " UNION ALL ".join(facets)
+
+
+# --- Snippets ---------------------------------------------------------------------------------
+
+SNIPPET_CHARS = 240
+_WORD = re.compile(r"\w+")
+
+
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+class _Matcher:
+    """Whether a word of the text is one the reader searched for: the same English stem
+    (what PostgreSQL matched) or containing a typed word (what substring matching found)."""
+
+    def __init__(self, words: list[str]):
+        self.stemmer = _stemmer()
+        self.words = [w.lower() for w in words if w]
+        self.stems = {self.stemmer.stemWord(w) for w in self.words}
+
+    def __call__(self, word: str) -> bool:
+        lower = word.lower()
+        return self.stemmer.stemWord(lower) in self.stems or any(w in lower for w in self.words)
+
+
+def snippet(summary: str, body: str, words: list[str]) -> str:
+    """A short passage of the summary or body around the first searched word, escaped, with
+    the searched words in <mark>."""
+    texts = [" ".join(summary.split()), " ".join(strip_tags(body).split())]
+    texts = [t for t in texts if t]
+    if not texts:
+        return ""
+    matcher = _Matcher(words) if words else None
+    text, start = texts[0], 0
+    if matcher:
+        for candidate in texts:
+            found = next((m for m in _WORD.finditer(candidate) if matcher(m.group())), None)
+            if found:
+                text, start = candidate, found.start()
+                break
+    # Begin a little before the match, at a word boundary; end at one too.
+    begin = max(0, start - SNIPPET_CHARS // 4)
+    if begin:
+        space = text.find(" ", begin)
+        begin = space + 1 if 0 <= space < start else begin
+    end = begin + SNIPPET_CHARS
+    if end < len(text):
+        space = text.rfind(" ", begin, end)
+        end = space if space > begin else end
+    passage = text[begin:end]
+    return mark_safe(  # noqa: S308 - every piece of the text is escaped
+        ("… " if begin else "") + highlight(passage, matcher) + (" …" if end < len(text) else "")
+    )
+
+
+def highlight(text: str, matcher) -> str:
+    """`text` escaped, with the words `matcher` accepts wrapped in <mark>."""
+    if matcher is None:
+        return escape(text)
+    out, last = [], 0
+    for match in _WORD.finditer(text):
+        if matcher(match.group()):
+            out.append(escape(text[last : match.start()]))
+            out.append(f"<mark>{escape(match.group())}</mark>")
+            last = match.end()
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+
+class SearchResults:
+    """What the paginator pages through: the count the facets already gave, pages on demand."""
+
+    def __init__(self, search: Search):
+        self.search = search
+
+    def count(self) -> int:
+        return self.search.count
+
+    def __len__(self) -> int:
+        return self.search.count
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            raise TypeError("Search results are read a page at a time.")
+        start = key.start or 0
+        return self.search.page(start, (key.stop or start) - start)
+
+
+MULTIPLE = ("topic", "region", "expert")
+FACET_TITLES = {
+    "kind": _("Kind"),
+    "section": _("News & Events section"),
+    "topic": _("Topic"),
+    "region": _("Region"),
+    "expert": _("Expert"),
+    "series": _("Publication series"),
+    "year": _("Year"),
+}
+
+
+def _link(params, remove=(), **changes) -> str:
+    """The current search's URL with `changes` made, on its first page."""
+    query = params.copy()
+    query.pop("page", None)
+    for name, value in remove:
+        if name == "year":
+            query.pop("year_from", None)
+            query.pop("year_to", None)
+        else:
+            query.setlist(name, [v for v in query.getlist(name) if v != value])
+    for name, value in changes.items():
+        if name in MULTIPLE:
+            query.setlist(name, [*query.getlist(name), value])
+        else:
+            query[name] = value
+    return "?" + query.urlencode() if query else "?"
+
+
+def facet_links(params, facets: dict[str, list[FacetValue]]) -> list[dict]:
+    """Each facet with its values, counts and the link that adds or removes the value."""
+    groups = []
+    for name, values in facets.items():
+        if not values:
+            continue
+        rows = []
+        for value in values:
+            if value.selected:
+                url = _link(params, remove=[(name, value.key)])
+            elif name == "year":
+                url = _link(params, year_from=value.key, year_to=value.key)
+            else:
+                url = _link(params, **{name: value.key})
+            rows.append(
+                {"label": value.label, "count": value.count, "selected": value.selected, "url": url}
+            )
+        groups.append({"name": name, "title": FACET_TITLES[name], "values": rows})
+    return groups
+
+
+def active_filter_links(params, filters: Filters) -> list[dict]:
+    """The filters in force, each with the link that removes it."""
+    chosen = []
+    if filters.kind:
+        chosen.append(("kind", filters.kind, KIND_LABELS[filters.kind]))
+    if filters.section:
+        chosen.append(("section", filters.section.slug, filters.section.name))
+    for name, rows in (("topic", filters.topics), ("region", filters.regions)):
+        chosen.extend((name, row.slug, row.name) for row in rows)
+    chosen.extend(("expert", expert.slug, expert.name) for expert in filters.experts)
+    if filters.series:
+        chosen.append(("series", filters.series.slug, filters.series.name))
+    if filters.years:
+        if filters.year_from and filters.year_to:
+            label = (
+                str(filters.year_from)
+                if filters.year_from == filters.year_to
+                else f"{filters.year_from}–{filters.year_to}"
+            )
+        elif filters.year_from:
+            label = _("since %(year)s") % {"year": filters.year_from}
+        else:
+            label = _("until %(year)s") % {"year": filters.year_to}
+        chosen.append(("year", "", label))
+    return [
+        {
+            "title": FACET_TITLES[name],
+            "label": label,
+            "url": _link(params, remove=[(name, key)]),
+        }
+        for name, key, label in chosen
+    ]
