@@ -5,7 +5,12 @@ from django.urls import include, path
 
 from articles import views as article_views
 
-from . import views
+from . import citations, feeds, sitemaps, views
+
+feed_patterns = [
+    path("<str:fmt>/", feeds.feed_view, name="all"),
+    path("<str:scope>/<str:slug>/<str:fmt>/", feeds.feed_view, name="scoped"),
+]
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -14,6 +19,11 @@ urlpatterns = [
     path("regions/", views.RegionIndexView.as_view(), name="regions"),
     path("offices/", views.OfficeListView.as_view(), name="offices"),
     path("search/", views.SearchView.as_view(), name="search"),
+    path("feeds/", include((feed_patterns, "feeds"))),
+    path("sitemap.xml", sitemaps.index, name="sitemap"),
+    path("sitemap-<str:section>.xml", sitemaps.section, name="sitemap_section"),
+    path("robots.txt", sitemaps.robots_txt, name="robots_txt"),
+    path("cite/<str:kind>/<str:slug>.bib", citations.bibtex, name="cite_bibtex"),
     path("topics/<str:slug>/", article_views.TopicView.as_view(), name="topic"),
     path("regions/<str:slug>/", article_views.RegionView.as_view(), name="region"),
     path("", include("articles.urls")),
