@@ -8,7 +8,10 @@ class ArticlesConfig(AppConfig):
 
     def ready(self):
         from charhar import caching
+        from charhar.editorial import connect_redirect_signals
 
         from .models import Section
 
         caching.register(Section)
+        # Renaming published content leaves a permanent redirect from its old address.
+        connect_redirect_signals()

@@ -1,15 +1,48 @@
-"""Admin for the site-wide content: taxonomy, offices, site settings, pages and menus."""
+"""Admin for the site-wide content: taxonomy, offices, site settings, pages, menus and
+redirects; the revisions shared by every content admin."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
+from .editorial import import_redirects
 from .models import Menu, MenuItem, Office, Page, Redirect, Region, SiteSettings, Topic
+from .widgets import RichTextarea
 
 
-class TaxonomyAdmin(admin.ModelAdmin):
+class RevisionAdmin(SimpleHistoryAdmin):
+    """Every change kept with who, when and what changed; any version can be restored.
+
+    Restoring goes through the model admin's own form and `save_model`, so it obeys the
+    same rules as editing; it needs the right to change the object as it stands now.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            current = self.get_object(request, unquote(object_id))
+            if current is None or not self.has_change_permission(request, current):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class LookupOnlyMixin:
+    """Contributors may search these rows (to file their drafts) but have nothing to do on
+    their pages: the admin index and menu leave them out."""
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) and (
+            self.has_add_permission(request) or self.has_change_permission(request)
+        )
+
+
+class TaxonomyAdmin(LookupOnlyMixin, admin.ModelAdmin):
     """Shared by every `TaxonomyModel` (topics, regions, sections, series)."""
 
     list_display = ["name", "slug", "order"]
@@ -39,7 +72,7 @@ class OfficeAdmin(admin.ModelAdmin):
 
 
 @admin.register(SiteSettings)
-class SiteSettingsAdmin(admin.ModelAdmin):
+class SiteSettingsAdmin(RevisionAdmin):
     """The one settings row: no list, no second row, no deleting it."""
 
     fieldsets = [
@@ -90,7 +123,7 @@ class SiteSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(Page)
-class PageAdmin(admin.ModelAdmin):
+class PageAdmin(RevisionAdmin):
     list_display = ["title", "slug", "is_published", "order", "updated_at"]
     list_editable = ["is_published", "order"]
     list_filter = ["is_published"]
@@ -108,6 +141,16 @@ class PageAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     readonly_fields = ["created_at", "updated_at"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "body":
+            kwargs["widget"] = RichTextarea()
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def view_on_site(self, obj):
+        if obj.is_published:
+            return obj.get_absolute_url()
+        return reverse("preview:page", args=[obj.pk])
 
 
 class MenuItemInline(admin.TabularInline):
@@ -149,17 +192,84 @@ class MenuItemAdmin(admin.ModelAdmin):
         return obj.href
 
 
+class RedirectImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Two columns: the old address and the new one (a path such as /experts/ or a "
+            "full URL), one redirect a line; a header line is optional. Existing old "
+            "addresses are updated."
+        ),
+    )
+    dry_run = forms.BooleanField(
+        label=_("Check only"), required=False, help_text=_("Validate the file, save nothing.")
+    )
+
+    MAX_BYTES = 2 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 2 MB."))
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise forms.ValidationError(_("Save the file as UTF-8 CSV.")) from error
+
+
 @admin.register(Redirect)
 class RedirectAdmin(admin.ModelAdmin):
+    """Redirects staff add by hand or import from a CSV file; renames add their own.
+
+    Saving runs the model's validation, which refuses a redirect that would lead back to
+    its own address, directly or through other redirects.
+    """
+
     list_display = ["old_path", "destination", "hits", "created_at"]
     search_fields = ["old_path", "new_path"]
     list_filter = ["content_type"]
     date_hierarchy = "created_at"
     readonly_fields = ["hits", "created_at", "updated_at"]
     fields = ["old_path", "new_path", "content_type", "object_id", "hits", "created_at"]
+    change_list_template = "admin/charhar/redirect/change_list.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("content_type")
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="charhar_redirect_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not self.has_add_permission(request) or not self.has_change_permission(request):
+            raise PermissionDenied
+        form = RedirectImportForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            dry_run = form.cleaned_data["dry_run"]
+            result = import_redirects(form.cleaned_data["file"], dry_run=dry_run)
+            if not result.errors and not dry_run:
+                self.message_user(
+                    request,
+                    _("Imported redirects: %(created)d new, %(updated)d updated.")
+                    % {"created": result.created, "updated": result.updated},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:charhar_redirect_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import redirects"),
+            "opts": self.model._meta,
+            "form": form,
+            "result": result,
+        }
+        return TemplateResponse(request, "admin/charhar/redirect/import.html", context)
 
     @admin.display(description=_("new address"))
     def destination(self, obj):

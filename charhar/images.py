@@ -1,15 +1,19 @@
 """Image renditions cropped around a focal point, in WebP with a JPEG fallback.
 
 Each rendition is an imagekit spec whose crop follows the focal point stored on the image's
-model (``<field>_focal_x`` and ``<field>_focal_y``, in percent), so a face at the side of a
-photo stays in the thumbnail, the card and the social image. The crop is part of the
+model (``hero_focal_x`` and ``hero_focal_y`` for ``hero_image``, in percent), so a face at
+the side of a photo stays in the thumbnail, the card and the social image. The crop is part of the
 rendition's hash: moving the focal point makes new files, never a stale one.
 """
+
+import logging
 
 from imagekit import ImageSpec
 from imagekit.models import ImageSpecField
 from imagekit.utils import get_field_info
 from PIL import Image
+
+logger = logging.getLogger(__name__)
 
 
 class FocalCrop:
@@ -31,12 +35,12 @@ class FocalCrop:
         return image.crop((left, top, left + self.width, top + self.height))
 
 
-def _focal_point(source) -> tuple[float, float]:
-    instance, attname = get_field_info(source)
+def _focal_point(source, prefix: str) -> tuple[float, float]:
+    instance, _attname = get_field_info(source)
     if instance is None:
         return 0.5, 0.5
-    x = getattr(instance, f"{attname}_focal_x", None)
-    y = getattr(instance, f"{attname}_focal_y", None)
+    x = getattr(instance, f"{prefix}_focal_x", None)
+    y = getattr(instance, f"{prefix}_focal_y", None)
     return (50 if x is None else x) / 100, (50 if y is None else y) / 100
 
 
@@ -47,8 +51,10 @@ FORMATS = {
 
 
 def rendition(width: int, height: int, fmt: str = "jpeg", *, source: str) -> ImageSpecField:
-    """An ImageSpecField of `source` cropped to `width` x `height` around its focal point."""
+    """An ImageSpecField of `source` cropped to `width` x `height` around its focal point
+    (the model's `<prefix>_focal_x`/`_focal_y`, prefix being `source` less "_image")."""
     image_format, image_options = FORMATS[fmt]
+    prefix = source.removesuffix("_image")
 
     class FocalSpec(ImageSpec):
         format = image_format
@@ -56,13 +62,23 @@ def rendition(width: int, height: int, fmt: str = "jpeg", *, source: str) -> Ima
 
         @property
         def processors(self):
-            return [FocalCrop(width, height, *_focal_point(self.source))]
+            return [FocalCrop(width, height, *_focal_point(self.source, prefix))]
 
     FocalSpec.__name__ = f"FocalSpec{width}x{height}{fmt.upper()}"
     return ImageSpecField(source=source, spec=FocalSpec)
 
 
 def generate_renditions(instance, names) -> None:
-    """Make the named renditions that do not exist yet (each is made once and then reused)."""
+    """Make the named renditions that do not exist yet (each is made once and then reused).
+
+    A source file missing from storage (a half-restored media folder) leaves the renditions
+    unmade rather than failing the save; the next save with the file present makes them.
+    """
     for name in names:
-        getattr(instance, name).generate()
+        # The descriptor caches the file on the instance; the focal point may have moved.
+        instance.__dict__.pop(name, None)
+        try:
+            getattr(instance, name).generate()
+        except FileNotFoundError:
+            logger.warning("No source file for %s of %r; renditions not made.", name, instance)
+            return

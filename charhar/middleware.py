@@ -37,4 +37,8 @@ class RedirectFallbackMiddleware:
         if not url or normalize_path(url) in candidates:
             return response
         Redirect.objects.filter(pk=redirect.pk).update(hits=F("hits") + 1)
+        query = request.META.get("QUERY_STRING", "")
+        if query and "?" not in redirect.old_path and "?" not in url:
+            # Campaign tags and the like travel on to the new address.
+            url = f"{url}?{query}"
         return HttpResponsePermanentRedirect(url)

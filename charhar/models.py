@@ -360,10 +360,38 @@ class Redirect(TimeStampedModel):
         self.old_path = normalize_path(self.old_path)
         super().save(*args, **kwargs)
 
+    MAX_HOPS = 10
+
     def clean(self):
         self.old_path = normalize_path(self.old_path)
         if not self.new_path and not self.object_id:
             raise ValidationError({"new_path": _("Give the new address.")})
+        self._check_no_loop()
+
+    def _check_no_loop(self):
+        """Follow the chain of redirects from here; refuse one that comes back or never ends."""
+        from .editorial import path_variants
+
+        seen = set(path_variants(self.old_path))
+        destination = self.target_url() if (self.object_id or self.new_path) else ""
+        for _hop in range(self.MAX_HOPS):
+            if not destination.startswith("/") or destination.startswith("//"):
+                return  # another site, or content that is gone: the chain ends here
+            variants = path_variants(destination)
+            if variants & seen:
+                raise ValidationError(
+                    {"new_path": _("This redirect would lead back to its own address.")},
+                    code="redirect_loop",
+                )
+            seen |= variants
+            following = Redirect.objects.exclude(pk=self.pk).filter(old_path__in=variants).first()
+            if following is None:
+                return
+            destination = following.target_url()
+        raise ValidationError(
+            {"new_path": _("This redirect starts a chain of more than ten redirects.")},
+            code="redirect_chain",
+        )
 
     def target_url(self) -> str:
         """Where to send readers now; empty when the content it pointed at is gone."""

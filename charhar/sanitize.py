@@ -3,8 +3,17 @@
 Scripts, event handlers, style attributes and `javascript:` (or any non-listed) URLs are
 removed; the structure an article needs (headings, lists, tables, figures, links and images)
 is kept.
+
+Markup pasted from Microsoft Word or Google Docs is tidied first (`_tidy_office_markup`):
+Docs' bold wrapper around the whole paste is removed, bold and italic kept as <strong> and
+<em> instead of inline styles, Word's list paragraphs become real lists, and its classes
+and bullet characters go. The admin's editor does the same in the browser on paste; this
+is the guarantee for whatever reaches the server.
 """
 
+import re
+
+import lxml.html
 import nh3
 
 ALLOWED_TAGS = {
@@ -28,16 +37,89 @@ ALLOWED_ATTRIBUTES = {
 
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
+# Removed with their content, not just unwrapped.
+CLEAN_CONTENT_TAGS = {"script", "style", "xml", "title", "head", "template", "noscript"}
+
+_OFFICE_MARKERS = re.compile(
+    r"docs-internal-guid|mso-|class=\"?Mso|urn:schemas-microsoft-com|<o:p", re.IGNORECASE
+)
+_OFFICE_VALUES = re.compile(r"^(mso|docs-internal-guid)", re.IGNORECASE)
+_BOLD = re.compile(r"font-weight\s*:\s*(bold|[6-9]00)", re.IGNORECASE)
+_ITALIC = re.compile(r"font-style\s*:\s*italic", re.IGNORECASE)
+_NUMBERED = re.compile(r"^\s*(\d+|[a-z]|[ivxlc]+)[.)]", re.IGNORECASE)
+
+
+def _drop_office_attributes(tag: str, attribute: str, value: str) -> str | None:
+    """Word's Mso… classes and Docs' generated ids mean nothing on this site."""
+    if attribute in {"class", "id"} and _OFFICE_VALUES.match(value):
+        return None
+    return value
+
 
 def clean_html(html: str) -> str:
     """Return `html` with everything outside the allowed tags, attributes and schemes removed."""
     if not html:
         return ""
+    if _OFFICE_MARKERS.search(html):
+        html = _tidy_office_markup(html)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
+        clean_content_tags=CLEAN_CONTENT_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_drop_office_attributes,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
     ).strip()
+
+
+def _tidy_office_markup(html: str) -> str:
+    """Turn Word and Google Docs clipboard markup into the plain structure it stands for."""
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        tag = element.tag.lower()
+        style = element.get("style", "")
+        if ":" in tag and tag.split(":", 1)[0] in {"o", "w", "v", "st1", "m"}:
+            element.drop_tag()  # <o:p>, <w:sdt>, …: Office's own elements, keep the text
+        elif tag == "b" and element.get("id", "").startswith("docs-internal-guid"):
+            element.drop_tag()  # Docs wraps the whole paste in a <b> that is not bold
+        elif tag == "span" and "mso-list" in style.lower() and "ignore" in style.lower():
+            element.drop_tree()  # Word's typed-out bullet or number before a list item
+        elif tag == "h1":
+            element.tag = "h2"  # the page's title is its only h1
+        elif tag == "span" and style:
+            bold, italic = _BOLD.search(style), _ITALIC.search(style)
+            if bold or italic:
+                element.tag = "strong" if bold else "em"
+                if bold and italic:
+                    inner = lxml.html.Element("em")
+                    inner.text, element.text = element.text, None
+                    for child in list(element):
+                        inner.append(child)
+                    element.append(inner)
+    _word_lists(root)
+    return lxml.html.tostring(root, encoding="unicode")[len("<div>") : -len("</div>")]
+
+
+def _word_lists(root) -> None:
+    """Word pastes list items as paragraphs of class MsoListParagraph…: make them a list."""
+    current = None
+    for element in list(root):
+        classes = element.get("class", "") if isinstance(element.tag, str) else ""
+        is_item = element.tag == "p" and (
+            "msolistparagraph" in classes.lower() or "mso-list" in element.get("style", "")
+        )
+        if not is_item:
+            current = None
+            continue
+        if current is None:
+            numbered = bool(_NUMBERED.match(element.text_content()))
+            current = lxml.html.Element("ol" if numbered else "ul")
+            element.addprevious(current)
+        element.tag = "li"
+        for attribute in list(element.attrib):
+            del element.attrib[attribute]
+        current.append(element)

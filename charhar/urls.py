@@ -30,6 +30,7 @@ urlpatterns = [
     path("experts/", include("experts.urls")),
     path("publications/", include("publications.urls")),
     path("newsletter/", include("newsletter.urls")),
+    path("preview/", include("charhar.preview_urls")),
     path("admin/", admin.site.urls),
 ]
 

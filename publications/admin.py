@@ -1,9 +1,10 @@
-"""Admin for publications and their series; contributors are edited inline."""
+"""Admin for publications and their series; contributors are edited inline; with revisions."""
 
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from charhar.admin import TaxonomyAdmin
+from charhar.admin import RevisionAdmin, TaxonomyAdmin
 
 from .models import Publication, PublicationAuthor, Series
 
@@ -23,7 +24,7 @@ class PublicationAuthorInline(admin.TabularInline):
 
 
 @admin.register(Publication)
-class PublicationAdmin(admin.ModelAdmin):
+class PublicationAdmin(RevisionAdmin):
     list_display = ["title", "series", "published_on", "status", "isbn", "is_featured"]
     list_filter = ["status", "series", "topics", "regions", "is_featured"]
     search_fields = ["title", "slug", "summary", "byline", "publisher", "isbn"]
@@ -42,3 +43,9 @@ class PublicationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("series")
+
+    def view_on_site(self, obj):
+        """The public page once readers can see it; until then, the preview."""
+        if Publication.objects.published().filter(pk=obj.pk).exists():
+            return obj.get_absolute_url()
+        return reverse("preview:publication", args=[obj.pk])

@@ -229,6 +229,8 @@ def _article_form(*, authors=(), **fields):
         "hero_alt": "",
         "hero_caption": "",
         "hero_credit": "",
+        "hero_focal_x": "50",
+        "hero_focal_y": "50",
         "kind": Article.Kind.COMMENTARY,
         "section": "",
         "tags": "",

@@ -268,9 +268,9 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_articles():
             transaction.set_rollback(True)
         return len(ctx.captured_queries)
 
-    # Existence checks go 900 slugs at a time and inserts one batch at a time (45 articles
+    # Existence checks go 900 slugs at a time and inserts one batch at a time (30 articles
     # also fit in one INSERT under SQLite's 999-parameter limit that Django observes).
-    assert queries(10) == queries(45)
+    assert queries(10) == queries(30)
 
 
 def test_verbosity_zero_prints_nothing_and_two_prints_phases():

@@ -448,7 +448,7 @@ def test_article_page_shows_caption_credit_and_the_source_of_a_republished_piece
 
     [figure] = by_class(root, "article__hero")
     assert text(figure.find("figcaption")) == "Delegates at the forum. Photo: Xinhua"
-    assert figure.find("img").get("alt") == "Delegates at the forum."
+    assert figure.find(".//img").get("alt") == "Delegates at the forum."
     [source] = by_class(root, "article__source")
     assert text(source) == "Source: Global Times"
     assert source.find("a").get("href") == "https://example.org/original"
