@@ -65,6 +65,7 @@ def test_the_export_names_every_kind_of_content_and_copies_its_media(tmp_path):
     assert "Exported 1 site_settings" in out
     summit = next(r for r in records if r.get("slug") == "process-of-denuclearization")
     assert summit["hero_image"] == "articles/2018/06/summit.png"
+    assert (summit["hero_focal_x"], summit["hero_focal_y"]) == (40, 30)
     assert (tmp_path / "media/articles/2018/06/summit.png").is_file()
     assert summit["authors"] == ["zhao-minghao"]
     assert summit["tags"] == ["DPRK", "Singapore summit"]

@@ -215,6 +215,8 @@ class Exporter:
                     "hero_alt": row.hero_alt,
                     "hero_caption": row.hero_caption,
                     "hero_credit": row.hero_credit,
+                    "hero_focal_x": row.hero_focal_x,
+                    "hero_focal_y": row.hero_focal_y,
                     "source_name": row.source_name,
                     "source_url": row.source_url,
                     "is_featured": row.is_featured,

@@ -94,6 +94,14 @@ def _int(value, ctx):
     return parse_int(value)
 
 
+def _percent(value, ctx):
+    """A focal point coordinate: 0 to 100 per cent of the image, 50 (the middle) when empty."""
+    number = parse_int(value, 50)
+    if not 0 <= number <= 100:
+        raise ValueError(f"{number} is not a percentage from 0 to 100.")
+    return number
+
+
 def _choice(choices):
     by_value = {str(v): v for v, _label in choices}
     by_label = {str(label).casefold(): v for v, label in choices}
@@ -216,6 +224,8 @@ SPECS = {
             "hero_alt": _line,
             "hero_caption": _line,
             "hero_credit": _line,
+            "hero_focal_x": _percent,
+            "hero_focal_y": _percent,
             "byline": _line,
             "source_name": _line,
             "source_url": _line,
