@@ -401,6 +401,11 @@ def _has_lexemes(text: str) -> bool:
 # --- The search -------------------------------------------------------------------------------
 
 
+def _null(output_field):
+    """A typed NULL: PostgreSQL cannot match an untyped one across the parts of a UNION."""
+    return Cast(Value(None), output_field)
+
+
 @dataclass
 class Hit:
     """One result row as the results page shows it."""
@@ -531,7 +536,7 @@ class Search:
             type=Value(ARTICLE),
             date=F("published_at"),
             year=Cast(ExtractYear("published_at"), IntegerField()),
-            series_id=Value(None, output_field=IntegerField()),
+            series_id=_null(IntegerField()),
             subtitle=Value(""),
             event_starts=F("event__starts_at"),
             event_time_zone=F("event__time_zone"),
@@ -560,11 +565,11 @@ class Search:
             kind=Value(PUBLICATION),
             date=Cast("published_on", DateTimeField()),
             year=Cast(ExtractYear("published_on"), IntegerField()),
-            section_id=Value(None, output_field=IntegerField()),
+            section_id=_null(IntegerField()),
             body=Value(""),
             subtitle=Value(""),
-            event_starts=Value(None, output_field=DateTimeField()),
-            event_time_zone=Value(None, output_field=CharField()),
+            event_starts=_null(DateTimeField()),
+            event_time_zone=_null(CharField()),
         )
 
     def _experts(self):
@@ -577,17 +582,17 @@ class Search:
         return self._match(experts, EXPERT).annotate(
             type=Value(EXPERT),
             kind=Value(EXPERT),
-            date=Value(None, output_field=DateTimeField()),
-            year=Value(None, output_field=IntegerField()),
-            section_id=Value(None, output_field=IntegerField()),
-            series_id=Value(None, output_field=IntegerField()),
+            date=_null(DateTimeField()),
+            year=_null(IntegerField()),
+            section_id=_null(IntegerField()),
+            series_id=_null(IntegerField()),
             summary=F("short_bio"),
             body=F("bio"),
             byline=Value(""),
             subtitle=F("title"),
             title_=F("name"),
-            event_starts=Value(None, output_field=DateTimeField()),
-            event_time_zone=Value(None, output_field=CharField()),
+            event_starts=_null(DateTimeField()),
+            event_time_zone=_null(CharField()),
         )
 
     def _union(self, columns) -> tuple[str, list]:
@@ -614,6 +619,15 @@ class Search:
 
     @cached_property
     def _facet_rows(self) -> list[tuple]:
+        rows = self._read_facets()
+        if self.full_text and not any(dim == "kind" for dim, *_ in rows):
+            # Nothing in the index: words the parser reads differently in the text (such as
+            # "<script>" in a title) may still be found by substring matching.
+            self.full_text = False
+            rows = self._read_facets()
+        return rows
+
+    def _read_facets(self) -> list[tuple]:
         hits_sql, params = self._union(HIT_COLUMNS)
         if not hits_sql:
             return []
