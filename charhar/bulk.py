@@ -43,6 +43,7 @@ from articles.models import Article, ArticleAuthor, EventDetails, Section
 from charhar.models import Region, Topic
 from charhar.pagecache import bump_content_version
 from charhar.sanitize import clean_html
+from charhar.search import refresh_search_vectors
 from experts.models import Expert
 from publications.models import Publication, PublicationAuthor, Series
 
@@ -814,6 +815,10 @@ def generate_content(
         if not dry_run:
             generator.run(plan)
     if not dry_run and result.created_anything:
+        with generator.clock("search vectors"):
+            # bulk_create skips the save() that keeps search vectors current.
+            for model in (Article, Expert, Publication):
+                refresh_search_vectors(model.objects.filter(search_vector__isnull=True))
         with generator.clock("analyze"):
             _analyze()
         # bulk_create sends no signals: tell every app server's page cache ourselves.

@@ -321,3 +321,14 @@ def test_generated_content_invalidates_cached_pages(client, settings):
     response = client.get("/articles/")
     assert "X-Page-Cache" not in response
     assert Article.objects.first().title in response.content.decode()
+
+
+@pytest.mark.postgres
+def test_generated_content_is_searchable_on_postgresql(client):
+    generate(articles=6, experts=3, events=1)
+
+    assert not Article.objects.filter(search_vector__isnull=True).exists()
+    title = Article.objects.order_by("pk").first().title
+    word = max(title.replace(":", " ").split(), key=len)  # the longest: never a stop word
+    assert Article.objects.filter(search_vector=word).exists()
+    assert title in client.get("/search/", {"q": word}).content.decode()

@@ -292,3 +292,31 @@ def test_an_import_invalidates_cached_pages(client, settings, tmp_path):
     response = client.get("/articles/")
     assert "X-Page-Cache" not in response
     assert "Imported after caching" in response.content.decode()
+
+
+@pytest.mark.postgres
+def test_imported_and_updated_articles_are_searchable_on_postgresql(tmp_path):
+    source = tmp_path / "one.jsonl"
+
+    def write(summary):
+        source.write_text(
+            json.dumps(
+                {
+                    "type": "article",
+                    "slug": "imported-search",
+                    "title": "Imported for searching",
+                    "status": "published",
+                    "published_at": "2020-01-02T03:04:05+00:00",
+                    "summary": summary,
+                }
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        call_command("import_content", str(source), stdout=io.StringIO())
+
+    write("About denuclearization.")
+    assert Article.objects.filter(search_vector="denuclearization").exists()
+    write("About peninsula diplomacy.")
+    assert not Article.objects.filter(search_vector="denuclearization").exists()
+    assert Article.objects.filter(search_vector="diplomacy").exists()

@@ -49,6 +49,8 @@ from ..models import (
 )
 from ..pagecache import bump_content_version
 from ..sanitize import clean_html
+from ..search import VECTORS as SEARCHABLE
+from ..search import refresh_search_vectors
 from ..validators import normalize_isbn
 from .common import (
     ImportReport,
@@ -903,6 +905,12 @@ class ContentWriter:
             self._save_relations(spec, items)
         with self.clock("write redirects"):
             self._save_redirects(spec, items)
+        if model in SEARCHABLE:
+            # Rows written in bulk skip the save() that keeps search vectors current.
+            touched = [item.instance.pk for item in items if item.created or item.changed]
+            if touched:
+                with self.clock("search vectors"):
+                    refresh_search_vectors(model._default_manager.filter(pk__in=touched))
         if self.renditions:
             for item in items:
                 for name in item.files_changed:
