@@ -22,6 +22,7 @@ so a facet's number is exactly the total of the search its link leads to.
 """
 
 import datetime
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -401,6 +402,9 @@ def _has_lexemes(text: str) -> bool:
 # --- The search -------------------------------------------------------------------------------
 
 
+_SYMBOLS = re.compile(r"[^\w\s\"'-]")
+
+
 def _null(output_field):
     """A typed NULL: PostgreSQL cannot match an untyped one across the parts of a UNION."""
     return Cast(Value(None), output_field)
@@ -620,9 +624,10 @@ class Search:
     @cached_property
     def _facet_rows(self) -> list[tuple]:
         rows = self._read_facets()
-        if self.full_text and not any(dim == "kind" for dim, *_ in rows):
-            # Nothing in the index: words the parser reads differently in the text (such as
-            # "<script>" in a title) may still be found by substring matching.
+        if self.full_text and _SYMBOLS.search(self.query) and not rows:
+            # Nothing in the index for a query with symbols: the parser may read them
+            # differently in the text (such as "<script>" in a title) than in the query, so
+            # substring matching gets a try; plain words not indexed are simply not there.
             self.full_text = False
             rows = self._read_facets()
         return rows
@@ -840,10 +845,16 @@ SNIPPET_CHARS = 240
 _WORD = re.compile(r"\w+")
 
 
+@functools.lru_cache(maxsize=1)
 def _stemmer():
     import snowballstemmer
 
     return snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
 
 
 class _Matcher:
@@ -851,13 +862,12 @@ class _Matcher:
     (what PostgreSQL matched) or containing a typed word (what substring matching found)."""
 
     def __init__(self, words: list[str]):
-        self.stemmer = _stemmer()
         self.words = [w.lower() for w in words if w]
-        self.stems = {self.stemmer.stemWord(w) for w in self.words}
+        self.stems = {_stem(w) for w in self.words}
 
     def __call__(self, word: str) -> bool:
         lower = word.lower()
-        return self.stemmer.stemWord(lower) in self.stems or any(w in lower for w in self.words)
+        return _stem(lower) in self.stems or any(w in lower for w in self.words)
 
 
 def snippet(summary: str, body: str, words: list[str]) -> str:
