@@ -120,7 +120,7 @@ def _byline_people(experts, byline: str) -> list[dict]:
 def image_url(obj) -> str:
     """The page's picture for link previews, as an absolute URL, or ""."""
     if isinstance(obj, Article) and obj.hero_image:
-        return absolute(obj.hero_rendition.url)
+        return absolute(obj.social_image.url)  # 1200×630, the size link previews use
     if isinstance(obj, Publication) and obj.cover:
         return absolute(obj.cover_rendition.url)
     if isinstance(obj, Expert) and obj.photo:
