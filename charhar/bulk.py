@@ -793,6 +793,31 @@ def _analyze() -> None:
         cursor.execute(f"ANALYZE {tables}")
 
 
+# Above this many new articles, rebuilding the GIN index once beats updating it row by row.
+REBUILD_SEARCH_INDEX_ABOVE = 5000
+ARTICLE_SEARCH_INDEX = "article_search_vector"  # articles/migrations/0003_search_vector.py
+
+
+def _refresh_search_vectors(new_articles: int) -> None:
+    """Give the new rows their search vectors (bulk_create skips the save() that does it)."""
+    rebuild = connection.vendor == "postgresql" and new_articles > REBUILD_SEARCH_INDEX_ABOVE
+    with transaction.atomic():
+        if rebuild:
+            with connection.cursor() as cursor:
+                # Deferred foreign-key checks still pending in an enclosing transaction would
+                # forbid changing the table's indexes: run them now.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(f"DROP INDEX IF EXISTS {ARTICLE_SEARCH_INDEX}")
+        for model in (Article, Expert, Publication):
+            refresh_search_vectors(model.objects.filter(search_vector__isnull=True))
+        if rebuild:
+            table = Article._meta.db_table
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"CREATE INDEX {ARTICLE_SEARCH_INDEX} ON {table} USING gin (search_vector)"
+                )
+
+
 def generate_content(
     spec: ContentSpec,
     *,
@@ -816,9 +841,7 @@ def generate_content(
             generator.run(plan)
     if not dry_run and result.created_anything:
         with generator.clock("search vectors"):
-            # bulk_create skips the save() that keeps search vectors current.
-            for model in (Article, Expert, Publication):
-                refresh_search_vectors(model.objects.filter(search_vector__isnull=True))
+            _refresh_search_vectors(result.created.get("articles", 0))
         with generator.clock("analyze"):
             _analyze()
         # bulk_create sends no signals: tell every app server's page cache ourselves.

@@ -324,10 +324,22 @@ def test_generated_content_invalidates_cached_pages(client, settings):
 
 
 @pytest.mark.postgres
-def test_generated_content_is_searchable_on_postgresql(client):
+@pytest.mark.parametrize("rebuild_above", [1000, 2])
+def test_generated_content_is_searchable_on_postgresql(client, monkeypatch, rebuild_above):
+    """Small runs update the GIN index row by row; big ones drop and rebuild it."""
+    from django.db import connection
+
+    from charhar import bulk
+
+    monkeypatch.setattr(bulk, "REBUILD_SEARCH_INDEX_ABOVE", rebuild_above)
     generate(articles=6, experts=3, events=1)
 
     assert not Article.objects.filter(search_vector__isnull=True).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %s", [bulk.ARTICLE_SEARCH_INDEX]
+        )
+        assert "USING gin (search_vector)" in cursor.fetchone()[0]
     title = Article.objects.order_by("pk").first().title
     word = max(title.replace(":", " ").split(), key=len)  # the longest: never a stop word
     assert Article.objects.filter(search_vector=word).exists()
