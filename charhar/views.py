@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +9,40 @@ from .caching import cached_rows
 from .models import Office, Page, Region, Topic
 from .search import Filters, Search, SearchResults, active_filter_links, facet_links
 from .services import home_page
+
+
+@dataclass
+class PageLink:
+    label: str
+    url: str = ""
+    current: bool = False
+
+
+def paginate(request, queryset, per_page: int, param: str = "page"):
+    """The page of `queryset` that `?<param>=` asks for; a bad or missing page is a 404."""
+    paginator = Paginator(queryset, per_page)
+    try:
+        return paginator.page(request.GET.get(param) or 1)
+    except InvalidPage as exc:
+        raise Http404(_("There is no such page.")) from exc
+
+
+def page_link_list(request, page, param: str) -> list[PageLink]:
+    """Links to the pages around `page` for a second pagination on one page (its own
+    `param`), keeping every other parameter of the address."""
+    if not page.has_other_pages():
+        return []
+
+    def url(number):
+        query = request.GET.copy()
+        query[param] = number
+        return f"?{query.urlencode()}"
+
+    ellipsis = page.paginator.ELLIPSIS
+    return [
+        PageLink(str(n)) if n == ellipsis else PageLink(str(n), url(n), n == page.number)
+        for n in page.paginator.get_elided_page_range(page.number, on_each_side=2)
+    ]
 
 
 def page_links(page_obj):

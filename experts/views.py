@@ -1,4 +1,3 @@
-from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView
@@ -6,7 +5,7 @@ from django.views.generic import DetailView
 from articles.models import Article
 from charhar.caching import cached_rows
 from charhar.models import Region, Topic
-from charhar.views import ListingView, page_links
+from charhar.views import ListingView, page_link_list, page_links, paginate
 from publications.models import Publication
 
 from .models import Expert
@@ -68,23 +67,23 @@ class ExpertDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         articles = Article.objects.published().with_related().filter(authors=self.object)
-        paginator = Paginator(articles, self.paginate_by)
-        try:
-            page = paginator.page(self.request.GET.get("page") or 1)
-        except InvalidPage as exc:
-            raise Http404(_("There is no such page.")) from exc
-        publications = (
+        page = paginate(self.request, articles, self.paginate_by)
+        publications = paginate(
+            self.request,
             Publication.objects.published()
             .select_related("series")
             .filter(authors=self.object)
-            .distinct()
+            .distinct(),
+            self.paginate_by,
+            param="publications_page",
         )
         return super().get_context_data(
             articles=page.object_list,
             page_obj=page,
             page_range=page_links(page),
-            paginator=paginator,
+            paginator=page.paginator,
             is_paginated=page.has_other_pages(),
-            publications=publications,
+            publications=publications.object_list,
+            publication_pages=page_link_list(self.request, publications, "publications_page"),
             **kwargs,
         )

@@ -921,7 +921,7 @@ def test_listings_really_list_fifty_items_when_counted(client):
     # The forum's own topic, then 50 topics, 50 regions and 50 tags.
     assert len(by_class(article, "article__terms")[0].findall("li")) == 1 + 150
     profile = fetch(client, world.expert.get_absolute_url())
-    assert len(cards(profile)) == 10 + 50  # a page of articles, every publication
+    assert len(cards(profile)) == 10 + 10  # a page of articles, a page of publications
     publication = fetch(client, world.publication.get_absolute_url())
     assert len(by_class(publication, "byline")[0].findall("a")) == 50
     offices = fetch(client, reverse("offices"))
@@ -1105,3 +1105,21 @@ def test_article_bodies_bios_and_pages_come_sanitized(client):
         for bad in ("onclick", "alert(", "javascript:", "onerror", "<iframe", "<style", "color:"):
             assert bad not in html, (url, bad)
         assert [a.get("href") for a in prose.iter("a") if a.get("href")] == ["https://example.org/"]
+
+
+def test_an_experts_publications_are_paginated_apart_from_the_articles(client):
+    expert = ExpertFactory(name="Prolific Author")
+    for n in range(12):
+        PublishedPublicationFactory(title=f"Book number {n:02d}", authors=[expert])
+    PublishedArticleFactory(title="Only article", authors=[expert])
+
+    first = client.get(expert.get_absolute_url()).content.decode()
+    assert first.count("Book number") == 10
+    assert 'href="?publications_page=2"' in first
+
+    second = client.get(expert.get_absolute_url(), {"publications_page": 2}).content.decode()
+    assert second.count("Book number") == 2
+    assert "Only article" in second
+    for bad in ("0", "abc", "3"):
+        response = client.get(expert.get_absolute_url(), {"publications_page": bad})
+        assert response.status_code == 404
