@@ -18,9 +18,11 @@ import datetime
 import hashlib
 import re
 import uuid
+from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db.models import Min, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse, HttpResponseNotModified
@@ -178,3 +180,38 @@ class PageCacheMiddleware:
         response["ETag"] = etag
         response["X-Page-Cache"] = "hit"
         return response
+
+
+class CachedCountPaginator(Paginator):
+    """A paginator whose COUNT is computed once per content state and shared by every app
+    server: counting a big listing costs more than reading a page of it, and the total only
+    changes when content does (or when a scheduled change comes due).
+
+    `count_key` names the listing (its path and filters); without one, it counts every time.
+    """
+
+    def __init__(self, object_list, per_page, *args, count_key: str = "", **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.count_key = count_key
+
+    @cached_property
+    def count(self):
+        if not self.count_key:
+            return super().count
+        version, boundary = content_state()
+        stamp = boundary.isoformat() if boundary else ""
+        digest = hashlib.sha256(f"{version}|{stamp}|{self.count_key}".encode()).hexdigest()[:32]
+        key = f"charhar:count:{digest}"
+        count = cache.get(key)
+        if count is None:
+            count = super().count
+            cache.set(key, count, timeout=settings.PAGE_CACHE_SECONDS or 600)
+        return count
+
+
+def listing_key(request, *ignored: str) -> str:
+    """What identifies a listing's total: its path and its parameters but the page's."""
+    query = request.GET.copy()
+    for name in ("page", *ignored):
+        query.pop(name, None)
+    return f"{request.path}?{query.urlencode()}"

@@ -7,6 +7,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from .caching import cached_rows
 from .models import Office, Page, Region, Topic
+from .pagecache import CachedCountPaginator, listing_key
 from .search import Filters, Search, SearchResults, active_filter_links, facet_links
 from .services import home_page
 
@@ -20,7 +21,9 @@ class PageLink:
 
 def paginate(request, queryset, per_page: int, param: str = "page"):
     """The page of `queryset` that `?<param>=` asks for; a bad or missing page is a 404."""
-    paginator = Paginator(queryset, per_page)
+    paginator = CachedCountPaginator(
+        queryset, per_page, count_key=f"{param}:{listing_key(request, param)}"
+    )
     try:
         return paginator.page(request.GET.get(param) or 1)
     except InvalidPage as exc:
@@ -56,6 +59,13 @@ class ListingView(ListView):
     """A paginated listing: 20 a page; a `?page=` out of range or not a number is a 404."""
 
     paginate_by = 20
+    paginator_class = CachedCountPaginator
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return super().get_paginator(
+            queryset, per_page, count_key=listing_key(self.request), **kwargs
+        )
+
     heading = ""
     description = ""
 

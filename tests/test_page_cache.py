@@ -200,3 +200,21 @@ def test_a_change_made_by_another_app_server_shows_here(client, settings):
     response = _get(client)
     assert "X-Page-Cache" not in response
     assert "After the edit" in response.content.decode()
+
+
+def test_listing_totals_are_counted_once_per_content_state(client):
+    PublishedArticleFactory.create_batch(3)
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            html = _get(client).content.decode()
+        return sum("COUNT(" in q["sql"].upper() for q in queries), html
+
+    first, _ = count_queries()
+    second, _ = count_queries()
+    assert (first, second) == (1, 0)
+
+    PublishedArticleFactory(title="One more")
+    third, html = count_queries()
+    assert third == 1
+    assert "One more" in html

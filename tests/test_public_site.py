@@ -760,15 +760,13 @@ def test_inactive_experts_are_not_listed_linked_or_found(client, hidden_world):
     assert names == ["Visible Fellow", "Retired Fellow"]
 
 
-def test_a_scheduled_article_appears_by_itself_when_its_time_comes(client):
+def test_a_scheduled_article_appears_by_itself_when_its_time_comes(client, time_machine):
     article = ScheduledArticleFactory(title="Tomorrow’s piece")
     assert_not_found_page(client, article.get_absolute_url())
     assert "Tomorrow’s piece" not in titles(fetch(client, reverse("articles:list")))
 
     # The clock, not a save, makes it live.
-    Article.objects.filter(pk=article.pk).update(
-        published_at=timezone.now() - datetime.timedelta(seconds=1)
-    )
+    time_machine.move_to(article.published_at + datetime.timedelta(seconds=1))
 
     assert "Tomorrow’s piece" in titles(fetch(client, reverse("articles:list")))
     assert client.get(article.get_absolute_url()).status_code == 200
