@@ -38,11 +38,14 @@ class SiteSitemap(Sitemap):
 
 
 class ContentSitemap(SiteSitemap):
-    """Rows of one model, oldest first (so a page's contents stay put), dated by their last
-    change; the newest change is one aggregate, not a walk over every row."""
+    """Rows of one model that readers may see (its `published()`), oldest first (so a page's
+    contents stay put), dated by their last change; the newest change is one aggregate, not
+    a walk over every row."""
+
+    model = None
 
     def queryset(self):
-        raise NotImplementedError
+        return self.model.objects.published()
 
     def items(self):
         return self.queryset().order_by("pk").only("slug", "updated_at")
@@ -55,18 +58,15 @@ class ContentSitemap(SiteSitemap):
 
 
 class ArticleSitemap(ContentSitemap):
-    def queryset(self):
-        return Article.objects.published()
+    model = Article
 
 
 class PublicationSitemap(ContentSitemap):
-    def queryset(self):
-        return Publication.objects.published()
+    model = Publication
 
 
 class ExpertSitemap(ContentSitemap):
-    def queryset(self):
-        return Expert.objects.published()
+    model = Expert
 
 
 class PageSitemap(ContentSitemap):
