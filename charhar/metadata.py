@@ -31,11 +31,13 @@ SCHEMA = "https://schema.org"
 _SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
-def json_ld(data) -> str:
-    """`data` as a <script type="application/ld+json"> element that nothing in it can end."""
+def json_ld(data, nonce: str = "") -> str:
+    """`data` as a <script type="application/ld+json"> element that nothing in it can end,
+    with the Content Security Policy nonce of the response when there is one."""
     text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
     return format_html(
-        '<script type="application/ld+json">{}</script>',
+        '<script type="application/ld+json"{}>{}</script>',
+        format_html(' nonce="{}"', nonce) if nonce else "",
         mark_safe(text.translate(_SCRIPT_ESCAPES)),  # noqa: S308 - no <, > or & left
     )
 

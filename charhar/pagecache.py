@@ -27,6 +27,7 @@ from django.db.models import Min, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
@@ -39,6 +40,8 @@ CONTENT_APPS = {"articles", "charhar", "experts", "publications", "taggit"}
 _UNCACHED_MODELS = {"charhar.redirect"}  # counts hits with update(); shows on no page
 _TOKEN = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 _TOKEN_PLACEHOLDER = b"\x00csrf\x00"
+# The Content Security Policy nonce is the response's own too (charhar/settings: CSP).
+_NONCE_PLACEHOLDER = b"\x00nonce\x00"
 
 
 def bump_content_version(**kwargs) -> None:
@@ -107,8 +110,12 @@ def _is_anonymous_read(request) -> bool:
         request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
-        and not request.path.startswith(("/admin/", "/preview/"))
+        and not request.path.startswith((_admin_prefix(), "/preview/"))
     )
+
+
+def _admin_prefix() -> str:
+    return reverse("admin:index")
 
 
 class PageCacheMiddleware:
@@ -133,6 +140,9 @@ class PageCacheMiddleware:
         if etag in parse_etags(request.headers.get("If-None-Match", "")):
             response = HttpResponseNotModified()
             response["ETag"] = etag
+            # A 304 updates the headers the browser stored with the page; a new policy would
+            # not carry the nonce already in that page.
+            response._csp_exempt = True
             return response
 
         seconds = settings.PAGE_CACHE_SECONDS
@@ -150,7 +160,7 @@ class PageCacheMiddleware:
         if seconds > 0:
             if boundary is not None:
                 seconds = min(seconds, max(1, int((boundary - now).total_seconds())))
-            cache.set(key, self._to_cache(response), timeout=seconds)
+            cache.set(key, self._to_cache(request, response), timeout=seconds)
         return response
 
     @staticmethod
@@ -159,9 +169,14 @@ class PageCacheMiddleware:
         return "private" not in control and "no-store" not in control and not response.cookies
 
     @staticmethod
-    def _to_cache(response):
+    def _to_cache(request, response):
         # The CSRF token is the reader's own: cached pages hold a placeholder instead.
         content = _TOKEN.sub(rb"\1" + _TOKEN_PLACEHOLDER + rb"\2", response.content)
+        nonce = getattr(request, "_csp_nonce", None)
+        if nonce:
+            content = content.replace(
+                b'nonce="' + nonce.encode() + b'"', b'nonce="' + _NONCE_PLACEHOLDER + b'"'
+            )
         headers = {
             name: value
             for name, value in response.items()
@@ -174,6 +189,9 @@ class PageCacheMiddleware:
         content, headers = cached
         if _TOKEN_PLACEHOLDER in content:
             content = content.replace(_TOKEN_PLACEHOLDER, get_token(request).encode())
+        if _NONCE_PLACEHOLDER in content:
+            # A nonce of this response's own, which the CSP middleware puts in its header.
+            content = content.replace(_NONCE_PLACEHOLDER, str(request.csp_nonce).encode())
         response = HttpResponse(content)
         for name, value in headers.items():
             response[name] = value

@@ -1,11 +1,12 @@
+import re
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from articles import views as article_views
 
-from . import citations, feeds, sitemaps, views
+from . import citations, feeds, security, sitemaps, views
 
 feed_patterns = [
     path("<str:fmt>/", feeds.feed_view, name="all"),
@@ -31,8 +32,15 @@ urlpatterns = [
     path("publications/", include("publications.urls")),
     path("newsletter/", include("newsletter.urls")),
     path("preview/", include("charhar.preview_urls")),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.DEBUG and not settings.MEDIA_URL.startswith(("http://", "https://")):
+    # In production nginx (or object storage) serves media with the same headers.
+    urlpatterns += [
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$",
+            security.serve_media,
+            name="media",
+        )
+    ]

@@ -67,24 +67,30 @@ def feed_links(context):
     return {"feed_links": links}
 
 
-@register.simple_tag
-def home_ld():
-    return metadata.json_ld(metadata.home_graph())
+def _nonce(context) -> str:
+    """The response's CSP nonce (django-csp), so the data block is allowed by the policy."""
+    request = context.get("request")
+    return str(getattr(request, "csp_nonce", "")) if request is not None else ""
 
 
-@register.simple_tag
-def article_ld(article):
-    return metadata.json_ld(metadata.article_graph(article))
+@register.simple_tag(takes_context=True)
+def home_ld(context):
+    return metadata.json_ld(metadata.home_graph(), _nonce(context))
 
 
-@register.simple_tag
-def expert_ld(expert):
-    return metadata.json_ld(metadata.expert_graph(expert))
+@register.simple_tag(takes_context=True)
+def article_ld(context, article):
+    return metadata.json_ld(metadata.article_graph(article), _nonce(context))
 
 
-@register.simple_tag
-def publication_ld(publication):
-    return metadata.json_ld(metadata.publication_graph(publication))
+@register.simple_tag(takes_context=True)
+def expert_ld(context, expert):
+    return metadata.json_ld(metadata.expert_graph(expert), _nonce(context))
+
+
+@register.simple_tag(takes_context=True)
+def publication_ld(context, publication):
+    return metadata.json_ld(metadata.publication_graph(publication), _nonce(context))
 
 
 @register.simple_tag(takes_context=True)
@@ -93,7 +99,9 @@ def breadcrumbs_ld(context):
     match = request.resolver_match
     url = str(context.get("canonical_url", ""))
     heading = context.get("heading") or metadata.institute_name()
-    return metadata.json_ld(metadata.breadcrumbs(match.view_name if match else "", heading, url))
+    return metadata.json_ld(
+        metadata.breadcrumbs(match.view_name if match else "", heading, url), _nonce(context)
+    )
 
 
 @register.inclusion_tag("includes/cite.html")
