@@ -68,6 +68,8 @@ MIDDLEWARE = [
     # Outside the page cache, so a page served from it gets a header with its own nonce.
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Before anything that may query: a 503 with Retry-After while the database is away.
+    "charhar.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
