@@ -2,8 +2,11 @@
 Redis), for the sign-up form."""
 
 import hashlib
+import logging
 
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 
 def _key(scope: str, value: str) -> str:
@@ -23,4 +26,9 @@ def hit(scope: str, value: str, rate: tuple[int, int]) -> bool:
         # The window ended between add() and incr(): this attempt opens a new one.
         cache.set(key, 1, timeout=window)
         count = 1
+    if count is None:
+        # The cache server is unreachable (its backend ignores and logs the error): nothing
+        # can be counted, and refusing every reader would be worse than a while unlimited.
+        logger.warning("Sign-up rate limit (%s) not applied: the cache cannot count.", scope)
+        return True
     return count <= limit

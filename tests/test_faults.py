@@ -2,11 +2,16 @@
 server. Each fault is real: a PostgreSQL or Redis address with nothing listening, an SQLite file
 that cannot be opened, an SMTP port that refuses connections."""
 
+import json
 import logging
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.db.utils import load_backend
 from django.urls import reverse
 
@@ -16,6 +21,7 @@ from charhar.views import HomeView
 from newsletter.models import Interest, Subscriber
 
 pytestmark = pytest.mark.django_db
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 def closed_port() -> int:
@@ -146,21 +152,86 @@ def test_a_query_the_database_refuses_stays_a_500(client, monkeypatch):
     assert "Retry-After" not in response
 
 
+def _slow_query():
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = 10")
+        cursor.execute("SELECT pg_sleep(1)")
+
+
 @pytest.mark.postgres
 def test_a_statement_timeout_is_not_taken_for_an_unreachable_database():
-    from django.db import OperationalError
-
-    with pytest.raises(OperationalError) as caught, transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL statement_timeout = 10")
-            cursor.execute("SELECT pg_sleep(1)")
+    with pytest.raises(OperationalError) as caught:
+        _slow_query()
     assert not is_database_unavailable(caught.value)
 
 
 def test_a_database_that_cannot_be_reached_is_recognised(database_down):
-    from django.db import OperationalError
-
     database_down()
     with pytest.raises(OperationalError) as caught:
         Subscriber.objects.count()
     assert is_database_unavailable(caught.value)
+
+
+# --- The cache server unreachable ---------------------------------------------------------------
+
+
+def _caches_from(cache_url: str) -> dict:
+    """CACHES as the settings build them from CACHE_URL (the test settings use locmem)."""
+    environment = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
+    environment.update(
+        CACHE_URL=cache_url, DEBUG="1", DJANGO_SETTINGS_MODULE="charhar.settings.base"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, json; django.setup(); from django.conf import settings; "
+            "print(json.dumps(settings.CACHES))",
+        ],
+        cwd=PROJECT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_redis_cache_url_gets_django_redis_that_survives_the_server_failing():
+    (cache,) = _caches_from("redis://127.0.0.1:6379/14").values()
+    assert cache["BACKEND"] == "django_redis.cache.RedisCache"
+    assert cache["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
+    assert cache["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"] <= 1
+
+
+def test_the_site_serves_from_the_database_while_the_cache_server_is_unreachable(
+    client, settings, caplog
+):
+    settings.CACHES = _caches_from(f"redis://127.0.0.1:{closed_port()}/15")
+    settings.PAGE_CACHE_SECONDS = 600
+    article = PublishedArticleFactory(title="Maritime cooperation in the Indian Ocean")
+
+    with caplog.at_level(logging.WARNING):
+        pages = {
+            url: client.get(url)
+            for url in (reverse("home"), article.get_absolute_url(), "/search/?q=maritime")
+        }
+        again = client.get(article.get_absolute_url())
+        signup = client.post(
+            reverse("newsletter:subscribe"),
+            {"email": "reader@example.org", "interests": Interest.values},
+        )
+
+    for url, response in pages.items():
+        assert response.status_code == 200, url
+    assert article.title in pages["/search/?q=maritime"].content.decode()
+    assert again.status_code == 200
+    assert "X-Page-Cache" not in again
+    assert signup.status_code == 302
+    assert signup["Location"] == reverse("newsletter:check_inbox")
+    assert Subscriber.objects.filter(email="reader@example.org").exists()
+    redis_errors = [r for r in caplog.records if r.name == "django_redis.cache"]
+    assert redis_errors
+    assert "Connection refused" in caplog.text or "Error 111" in caplog.text
+    assert any(r.name == "newsletter.ratelimit" for r in caplog.records)

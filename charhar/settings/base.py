@@ -113,6 +113,15 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
+    # A cache server that fails or goes away makes the site slower, not broken: every cache
+    # call answers "not cached" at once and pages come from the database. Each failure is
+    # logged (logger "django_redis.cache"). Options in CACHE_URL's query string win.
+    _cache_options = CACHES["default"].setdefault("OPTIONS", {})
+    _cache_options.setdefault("IGNORE_EXCEPTIONS", True)
+    _cache_options.setdefault("SOCKET_CONNECT_TIMEOUT", 1)
+    _cache_options.setdefault("SOCKET_TIMEOUT", 1)
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
