@@ -58,7 +58,9 @@ def sign_up(email: str, interests, source: str, *, now=None) -> None:
             # the other.
             with transaction.atomic():
                 subscriber.save()
-                send_confirmation.enqueue(subscriber.pk)
+                send_confirmation.enqueue(
+                    subscriber.pk, subscriber.confirmation_sent_at.isoformat()
+                )
         except IntegrityError:
             # Someone signed the same address up a moment ago; theirs stands.
             return
@@ -70,7 +72,7 @@ def sign_up(email: str, interests, source: str, *, now=None) -> None:
     subscriber.consent_source = source
     with transaction.atomic():
         subscriber.save()
-        send_confirmation.enqueue(subscriber.pk)
+        send_confirmation.enqueue(subscriber.pk, subscriber.confirmation_sent_at.isoformat())
 
 
 def absolute_url(viewname: str, **kwargs) -> str:

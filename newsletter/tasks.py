@@ -3,6 +3,7 @@ web request. Run the worker with `manage.py db_worker` (see docs/newsletter.md).
 
 import datetime
 import logging
+import smtplib
 
 from django.conf import settings
 from django.utils import timezone
@@ -14,12 +15,50 @@ from .models import Campaign, Subscriber
 logger = logging.getLogger(__name__)
 
 
+# What a mail server that is down, unreachable or refusing for now raises.
+MAIL_SERVER_ERRORS = (smtplib.SMTPException, OSError)
+
+
 @task()
-def send_confirmation(subscriber_pk: int) -> bool:
+def send_confirmation(subscriber_pk: int, requested_at: str = "", attempt: int = 1):
+    """Email a confirmation link; while the mail server fails, try again later.
+
+    `requested_at` is the subscriber's confirmation request this email answers: a newer
+    request queues an email of its own (with a link that replaces this one's), so this one is
+    dropped and the reader gets one email, not two. Tries follow
+    NEWSLETTER_CONFIRMATION_RETRY_DELAYS, then the task fails with the mail server's error.
+    """
     subscriber = Subscriber.objects.filter(pk=subscriber_pk).first()
     if subscriber is None:
         return False
-    return services.send_confirmation_email(subscriber)
+    if requested_at and subscriber.confirmation_sent_at != datetime.datetime.fromisoformat(
+        requested_at
+    ):
+        return False
+    try:
+        return services.send_confirmation_email(subscriber)
+    except MAIL_SERVER_ERRORS as error:
+        delays = settings.NEWSLETTER_CONFIRMATION_RETRY_DELAYS
+        if attempt > len(delays):
+            logger.error(
+                "Confirmation email to subscriber %s not sent after %d tries: %s",
+                subscriber_pk,
+                attempt,
+                error,
+            )
+            raise
+        run_after = timezone.now() + datetime.timedelta(seconds=delays[attempt - 1])
+        send_confirmation.using(run_after=run_after).enqueue(
+            subscriber_pk, subscriber.confirmation_sent_at.isoformat(), attempt + 1
+        )
+        logger.warning(
+            "Confirmation email to subscriber %s failed (%s: %s); trying again at %s.",
+            subscriber_pk,
+            type(error).__name__,
+            error,
+            run_after.isoformat(timespec="seconds"),
+        )
+        return {"retry_at": run_after.isoformat()}
 
 
 @task()

@@ -2,23 +2,32 @@
 server. Each fault is real: a PostgreSQL or Redis address with nothing listening, an SQLite file
 that cannot be opened, an SMTP port that refuses connections."""
 
+import datetime
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import time_machine
+from aiosmtpd.controller import Controller
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.db.utils import load_backend
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from articles.factories import PublishedArticleFactory
 from charhar.middleware import is_database_unavailable
 from charhar.views import HomeView
 from newsletter.models import Interest, Subscriber
+from newsletter.services import sign_up
+from newsletter.testing import run_queued_tasks
+from tests.test_newsletter_sending import Recorder
 
 pytestmark = pytest.mark.django_db
 PROJECT = Path(__file__).resolve().parent.parent
@@ -235,3 +244,100 @@ def test_the_site_serves_from_the_database_while_the_cache_server_is_unreachable
     assert redis_errors
     assert "Connection refused" in caplog.text or "Error 111" in caplog.text
     assert any(r.name == "newsletter.ratelimit" for r in caplog.records)
+
+
+# --- The mail server unreachable ----------------------------------------------------------------
+
+
+@pytest.fixture
+def mail_server_port(settings):
+    """Real SMTP to a port on 127.0.0.1 where no mail server runs (yet)."""
+    port = closed_port()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    return port
+
+
+def test_a_sign_up_while_the_mail_server_is_down_is_confirmed_by_mail_once_it_is_back(
+    client, mail_server_port, caplog
+):
+    response = client.post(
+        reverse("newsletter:subscribe"),
+        {"email": "reader@example.org", "interests": Interest.values},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Please check your inbox" in response.content.decode()
+    subscriber = Subscriber.objects.get(email="reader@example.org")
+    assert subscriber.status == Subscriber.Status.PENDING
+
+    with caplog.at_level(logging.WARNING, logger="newsletter.tasks"):
+        (first,) = run_queued_tasks()
+    assert first.status == "SUCCESSFUL"
+    assert "retry_at" in first.return_value
+    assert "Connection refused" in caplog.text or "ConnectionRefusedError" in caplog.text
+    (pending,) = DBTaskResult.objects.filter(status="READY")
+    assert pending.task_path == "newsletter.tasks.send_confirmation"
+    assert pending.run_after > timezone.now()
+
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=mail_server_port)
+    controller.start()
+    try:
+        assert run_queued_tasks() == []  # not due yet
+        with time_machine.travel(pending.run_after, tick=True):
+            (second,) = run_queued_tasks()
+        with time_machine.travel(timezone.now() + datetime.timedelta(days=3), tick=True):
+            assert run_queued_tasks() == []
+    finally:
+        controller.stop()
+
+    assert second.status == "SUCCESSFUL"
+    assert second.return_value is True
+    assert recorder.recipients == ["reader@example.org"]
+    (_recipient, message) = recorder.messages[0]
+    body = message.get_body(("plain",)).get_content()
+    confirm = re.search(r"http://testserver(/newsletter/confirm/[^\s]+)", body).group(1)
+    assert client.post(confirm).status_code == 302
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.CONFIRMED
+
+
+def test_a_retry_gives_way_to_a_newer_request_so_one_email_arrives(
+    client, mail_server_port, settings
+):
+    settings.NEWSLETTER_RESEND_INTERVAL = 0
+    data = {"email": "reader@example.org", "interests": Interest.values}
+    client.post(reverse("newsletter:subscribe"), data)
+    run_queued_tasks()  # refused: a retry is queued
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=mail_server_port)
+    controller.start()
+    try:
+        client.post(reverse("newsletter:subscribe"), data)  # asks again: a new link
+        later = timezone.now() + datetime.timedelta(hours=1)
+        with time_machine.travel(later, tick=True):
+            results = run_queued_tasks()
+    finally:
+        controller.stop()
+
+    assert sorted(result.return_value for result in results) == [False, True]
+    assert recorder.recipients == ["reader@example.org"]
+
+
+def test_a_confirmation_is_given_up_after_its_last_try(mail_server_port, settings, caplog):
+    settings.NEWSLETTER_CONFIRMATION_RETRY_DELAYS = (60,)
+    sign_up("reader@example.org", Interest.values, Subscriber.Source.SIGNUP_PAGE)
+
+    with caplog.at_level(logging.WARNING, logger="newsletter.tasks"):
+        run_queued_tasks()
+        with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2), tick=True):
+            (last,) = run_queued_tasks()
+
+    assert last.status == "FAILED"
+    assert not DBTaskResult.objects.filter(status="READY").exists()
+    assert "not sent after 2 tries" in caplog.text

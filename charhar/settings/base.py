@@ -267,6 +267,9 @@ NEWSLETTER_SIGNUP_RATE_PER_ADDRESS = (3, 3600)
 NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=500)
 NEWSLETTER_MAX_ATTEMPTS = env.int("NEWSLETTER_MAX_ATTEMPTS", default=3)
 NEWSLETTER_RETRY_DELAY = env.int("NEWSLETTER_RETRY_DELAY", default=600)
+# A confirmation email the mail server did not take is tried again after each of these waits
+# (seconds: a minute, five, half an hour, two hours, six, a day), then given up.
+NEWSLETTER_CONFIRMATION_RETRY_DELAYS = (60, 300, 1800, 7200, 21600, 86400)
 # A campaign's content: at most this many items of each kind; the first campaign looks back
 # this many days.
 NEWSLETTER_MAX_ITEMS_PER_KIND = 10
