@@ -7,9 +7,12 @@ import json
 import logging
 import os
 import re
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,10 +23,14 @@ from django.db.utils import load_backend
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from taggit.models import Tag
 
 from articles.factories import PublishedArticleFactory
+from articles.models import Article
 from charhar.middleware import is_database_unavailable
+from charhar.models import Redirect, Topic
 from charhar.views import HomeView
+from experts.models import Expert
 from newsletter.models import Interest, Subscriber
 from newsletter.services import sign_up
 from newsletter.testing import run_queued_tasks
@@ -341,3 +348,109 @@ def test_a_confirmation_is_given_up_after_its_last_try(mail_server_port, setting
     assert last.status == "FAILED"
     assert not DBTaskResult.objects.filter(status="READY").exists()
     assert "not sent after 2 tries" in caplog.text
+
+
+# --- A process killed in the middle of an import -----------------------------------------------
+
+IMPORTED_ARTICLES = 1000
+
+
+def _import_file(path: Path) -> None:
+    topics = ["Public Diplomacy", "Peace Studies", "Economic and Trade"]
+    with path.open("w", encoding="utf-8") as out:
+        for record in (
+            *({"type": "topic", "name": name} for name in topics),
+            *({"type": "expert", "name": f"Expert {n}", "slug": f"expert-{n}"} for n in range(20)),
+        ):
+            out.write(json.dumps(record) + "\n")
+        for n in range(IMPORTED_ARTICLES):
+            record = {
+                "type": "article",
+                "title": f"Imported article {n}",
+                "slug": f"imported-{n}",
+                "status": "published",
+                "published_at": "2020-05-01T10:00:00+08:00",
+                "topics": [topics[n % 3]],
+                "tags": [f"tag {n % 7}"],
+                "authors": [f"expert-{n % 20}", f"expert-{(n + 1) % 20}"],
+                "body": f"<p>Body of article {n}.</p>",
+                "legacy_url": f"http://old.example.org/en/article/{n}.html",
+            }
+            out.write(json.dumps(record) + "\n")
+
+
+@pytest.fixture
+def shared_database(tmp_path):
+    """(DATABASE_URL, article count, take back) for a command run as a process of its own:
+    PostgreSQL's test database itself; for SQLite, a file copy of the in-memory one, copied
+    back by take_back() for the test to read."""
+    settings_dict = connection.settings_dict
+    if connection.vendor == "postgresql":
+        url = (
+            f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD']}@"
+            f"{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}/"
+            f"{settings_dict['NAME']}"
+        )
+        return url, Article.objects.count, lambda: None
+    path = tmp_path / "shared.sqlite3"
+    connection.ensure_connection()
+    with sqlite3.connect(path) as copy:
+        connection.connection.backup(copy)
+
+    def count():
+        with sqlite3.connect(path) as reader:
+            return reader.execute("SELECT count(*) FROM articles_article").fetchone()[0]
+
+    def take_back():
+        with sqlite3.connect(path) as copy:
+            copy.backup(connection.connection)
+
+    return f"sqlite:///{path}", count, take_back
+
+
+def _manage(database_url: str, *args: str, **popen):
+    environment = {
+        key: value for key, value in os.environ.items() if key not in {"DJANGO_SETTINGS_MODULE"}
+    }
+    environment.update(DATABASE_URL=database_url, DEBUG="1", CACHE_URL="locmemcache://")
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args], cwd=PROJECT, env=environment, text=True, **popen
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_killed_midway_completes_on_the_next_run_with_nothing_lost_or_doubled(
+    tmp_path, shared_database
+):
+    database_url, article_count, take_back = shared_database
+    source = tmp_path / "content.jsonl"
+    _import_file(source)
+    command = ("import_content", str(source), "--batch-size", "10", "--no-renditions")
+
+    first = _manage(database_url, *command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while article_count() < 50 and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    assert first.returncode == -signal.SIGKILL
+    at_kill = article_count()
+    assert 0 < at_kill < IMPORTED_ARTICLES  # stopped part way, with batches written
+
+    second = _manage(database_url, *command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = second.communicate(timeout=300)
+    assert second.returncode == 0, err
+    assert f"Created: {IMPORTED_ARTICLES - at_kill} articles" in out
+    take_back()
+
+    articles = Article.objects.all()
+    assert sorted(articles.values_list("slug", flat=True)) == sorted(
+        f"imported-{n}" for n in range(IMPORTED_ARTICLES)
+    )
+    assert articles.values("title").distinct().count() == IMPORTED_ARTICLES
+    assert Article.authors.through.objects.count() == 2 * IMPORTED_ARTICLES
+    assert Article.topics.through.objects.count() == IMPORTED_ARTICLES
+    assert sorted(Redirect.objects.values_list("old_path", flat=True)) == sorted(
+        f"/en/article/{n}.html" for n in range(IMPORTED_ARTICLES)
+    )
+    assert (Expert.objects.count(), Topic.objects.count(), Tag.objects.count()) == (20, 3, 7)
