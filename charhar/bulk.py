@@ -19,10 +19,12 @@ time, and a bigger run with the same seed adds only the missing rows. Topics, re
 sections and series are reused when any exist (the demo loader makes them); only an empty
 table gets the institute's own names.
 
-Rows are written with ``bulk_create`` in batches, which skips ``save()``: slugs are set here
-and bodies go through `clean_html` exactly as ``save()`` would. ``created_at`` and
-``updated_at`` are still filled, with the time of the run, because ``bulk_create`` calls
-each field's ``pre_save`` (where ``auto_now``/``auto_now_add`` live).
+Rows are written in batches, skipping ``save()``: slugs are set here and bodies go through
+`clean_html` exactly as ``save()`` would; ``created_at`` and ``updated_at`` are filled with
+the time of the run. On PostgreSQL articles and their links are written with COPY and get
+their search vectors as they go into the table (`_CopyWriter`); elsewhere with
+``bulk_create`` (`_ModelWriter`), which calls each field's ``pre_save`` (where
+``auto_now``/``auto_now_add`` live).
 """
 
 import datetime
@@ -30,6 +32,7 @@ import random
 import time
 import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -43,7 +46,7 @@ from articles.models import Article, ArticleAuthor, EventDetails, Section
 from charhar.models import Region, Topic
 from charhar.pagecache import bump_content_version
 from charhar.sanitize import clean_html
-from charhar.search import refresh_search_vectors
+from charhar.search import VECTORS, refresh_search_vectors
 from experts.models import Expert
 from publications.models import Publication, PublicationAuthor, Series
 
@@ -94,6 +97,8 @@ KIND_WEIGHTS = (
     (Article.Kind.MEDIA, 6),
     (Article.Kind.ANNOUNCEMENT, 4),
 )
+_KINDS = tuple(kind for kind, _ in KIND_WEIGHTS)
+_KIND_CUM_WEIGHTS = list(accumulate(weight for _, weight in KIND_WEIGHTS))
 # News-like kinds live in a News & Events section; the first name found is preferred.
 KIND_SECTIONS = {
     Article.Kind.NEWS: ("Charhar News", "Public Diplomacy", "Peace Studies", "Belt & Road"),
@@ -587,97 +592,73 @@ class _Generator:
         return self.today - datetime.timedelta(days=days + 1, minutes=-minutes)
 
     def create_articles(self, missing: list[int], events: dict[int, int]) -> None:
-        seed, clock = self.seed, self.clock
-        kinds, kind_weights = zip(*KIND_WEIGHTS, strict=True)
-        kind_weights = list(accumulate(kind_weights))
-        authors_through, tags_through = ArticleAuthor, Article.tags.through
-        topics_through, regions_through = Article.topics.through, Article.regions.through
+        if connection.vendor == "postgresql":
+            writer = _CopyWriter(
+                self.clock, rebuild_index=len(missing) > REBUILD_SEARCH_INDEX_ABOVE
+            )
+        else:
+            writer = _ModelWriter(self.clock, self.batch)
+        # Rows are generated in a second thread while the previous batch is written: the
+        # database does most of its work (search vectors) while Python makes the next rows.
+        chunks = list(_chunks(missing, self.batch))
         done = 0
-        for numbers in _chunks(missing, self.batch):
-            with clock("articles: generate"):
-                articles, picks, details = [], [], []
-                for n in numbers:
-                    rng = _rng(seed, "article", n)
-                    title = _title(rng)
-                    event = events.get(n)
-                    if event is None:
-                        kind = rng.choices(kinds, cum_weights=kind_weights)[0]
-                        published_at = self.published_at(rng)
-                    else:
-                        kind = Article.Kind.EVENT
-                        upcoming = event % UPCOMING_EVENT_SHARE == 0
-                        # Upcoming events were announced lately; past ones at least 60 days ago.
-                        published_at = (
-                            self.published_at(rng, max_days=30)
-                            if upcoming
-                            else self.published_at(rng, min_days=60)
-                        )
-                    paragraphs = "".join(_paragraph(rng) for _ in range(3))
-                    term = RARE_TERMS[n % len(RARE_TERMS)]
-                    body = f"{paragraphs}<p>Further reading: the {term} papers.</p>"
-                    source = rng.choice(MEDIA_SOURCES) if kind == Article.Kind.MEDIA else ""
-                    slug = _slug(title, seed, n)
-                    articles.append(
-                        Article(
-                            title=title,
-                            slug=slug,
-                            summary=_sentence(rng, 20, 30),
-                            body=clean_html(body),
-                            status=Article.Status.PUBLISHED,
-                            published_at=published_at,
-                            kind=kind,
-                            section_id=self.section_for(rng, kind),
-                            source_name=source,
-                            source_url=f"https://www.example.org/{slug}" if source else "",
-                            is_featured=rng.random() < 0.01,
-                        )
-                    )
-                    picks.append(
-                        (
-                            _pick(
-                                rng, self.experts, self.expert_weights, 1 + (rng.random() < 0.35)
-                            ),
-                            _pick(rng, self.topics, self.topic_weights, 1 + (rng.random() < 0.4)),
-                            _pick(rng, self.regions, self.region_weights, _zero_one_two(rng)),
-                            _pick(rng, self.tags, self.tag_weights, rng.choice((1, 1, 2, 2, 3))),
-                        )
-                    )
-                    if event is not None:
-                        details.append(
-                            (articles[-1], self.event_details(rng, upcoming, published_at))
-                        )
-            with clock("articles: insert"):
-                Article.objects.bulk_create(articles, batch_size=self.batch)
-            with clock("articles: generate"):
-                authors, topics, regions, tagged = [], [], [], []
-                for article, (experts, topic_ids, region_ids, tag_ids) in zip(
-                    articles, picks, strict=True
-                ):
-                    pk = article.pk
-                    authors += [
-                        authors_through(article_id=pk, expert_id=e, order=k)
-                        for k, e in enumerate(experts)
-                    ]
-                    topics += [topics_through(article_id=pk, topic_id=t) for t in topic_ids]
-                    regions += [regions_through(article_id=pk, region_id=r) for r in region_ids]
-                    tagged += [tags_through(content_object_id=pk, tag_id=t) for t in tag_ids]
-                events_rows = []
-                for article, detail in details:
-                    detail.article_id = article.pk
-                    events_rows.append(detail)
-            for label, model, rows in (
-                ("article authors", authors_through, authors),
-                ("article topics", topics_through, topics),
-                ("article regions", regions_through, regions),
-                ("tagged items", tags_through, tagged),
-                ("events", EventDetails, events_rows),
-            ):
-                with clock(f"{label}: insert"):
-                    model.objects.bulk_create(rows, batch_size=self.batch)
-                if label != "events":
-                    self.count(label, len(rows))
-            done += len(numbers)
-            self.progress(f"{done} of {len(missing)} articles")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            upcoming = pool.submit(self.article_rows, chunks[0], events) if chunks else None
+            for k, numbers in enumerate(chunks):
+                with self.clock("articles: waiting for generated rows"):
+                    rows = upcoming.result()
+                if k + 1 < len(chunks):
+                    upcoming = pool.submit(self.article_rows, chunks[k + 1], events)
+                for label, count in writer.write(rows).items():
+                    self.count(label, count)
+                done += len(numbers)
+                self.progress(f"{done} of {len(missing)} articles")
+        writer.finish()
+
+    def article_rows(self, numbers: Sequence[int], events: dict[int, int]) -> list["_ArticleRow"]:
+        with self.clock("articles: generate (beside the writes)"):
+            return [self.article_row(n, events.get(n)) for n in numbers]
+
+    def article_row(self, n: int, event: int | None) -> "_ArticleRow":
+        """Article number `n`: its column values, relations and event details."""
+        rng = _rng(self.seed, "article", n)
+        title = _title(rng)
+        if event is None:
+            kind = rng.choices(_KINDS, cum_weights=_KIND_CUM_WEIGHTS)[0]
+            published_at = self.published_at(rng)
+        else:
+            kind = Article.Kind.EVENT
+            upcoming = event % UPCOMING_EVENT_SHARE == 0
+            # Upcoming events were announced lately; past ones at least 60 days ago.
+            published_at = (
+                self.published_at(rng, max_days=30)
+                if upcoming
+                else self.published_at(rng, min_days=60)
+            )
+        paragraphs = "".join(_paragraph(rng) for _ in range(3))
+        term = RARE_TERMS[n % len(RARE_TERMS)]
+        body = f"{paragraphs}<p>Further reading: the {term} papers.</p>"
+        source = rng.choice(MEDIA_SOURCES) if kind == Article.Kind.MEDIA else ""
+        slug = _slug(title, self.seed, n)
+        fields = {
+            "title": title,
+            "slug": slug,
+            "summary": _sentence(rng, 20, 30),
+            "body": clean_html(body),
+            "status": Article.Status.PUBLISHED.value,
+            "published_at": published_at,
+            "kind": kind.value,
+            "section_id": self.section_for(rng, kind),
+            "source_name": source,
+            "source_url": f"https://www.example.org/{slug}" if source else "",
+            "is_featured": rng.random() < 0.01,
+        }
+        experts = _pick(rng, self.experts, self.expert_weights, 1 + (rng.random() < 0.35))
+        topics = _pick(rng, self.topics, self.topic_weights, 1 + (rng.random() < 0.4))
+        regions = _pick(rng, self.regions, self.region_weights, _zero_one_two(rng))
+        tags = _pick(rng, self.tags, self.tag_weights, rng.choice((1, 1, 2, 2, 3)))
+        details = None if event is None else self.event_details(rng, upcoming, published_at)
+        return _ArticleRow(fields, experts, topics, regions, tags, details)
 
     def event_details(self, rng, upcoming: bool, published_at) -> EventDetails:
         city, venue, tz_name = rng.choice(VENUES)
@@ -767,6 +748,178 @@ class _Generator:
                 self.count(label, len(rows))
 
 
+@dataclass
+class _ArticleRow:
+    """One generated article before it is written: columns, relations, event details."""
+
+    fields: dict
+    experts: list[int]
+    topics: list[int]
+    regions: list[int]
+    tags: list[int]
+    event: EventDetails | None
+
+
+_LINK_LABELS = ("article authors", "article topics", "article regions", "tagged items")
+
+
+def _link_rows(rows: list[_ArticleRow], pks: list[int]) -> dict[str, list[tuple]]:
+    """The link-table rows of `rows` (whose articles have `pks`), as tuples of column values."""
+    links: dict[str, list[tuple]] = {label: [] for label in _LINK_LABELS}
+    authors, topics = links["article authors"], links["article topics"]
+    regions, tagged = links["article regions"], links["tagged items"]
+    for pk, row in zip(pks, rows, strict=True):
+        authors += [(pk, expert, k) for k, expert in enumerate(row.experts)]
+        topics += [(pk, topic) for topic in row.topics]
+        regions += [(pk, region) for region in row.regions]
+        tagged += [(pk, tag) for tag in row.tags]
+    return links
+
+
+class _ModelWriter:
+    """Writes articles with `bulk_create`, on any database."""
+
+    def __init__(self, clock: _Clock, batch: int):
+        self.clock, self.batch = clock, batch
+        self.models = {
+            "article authors": (ArticleAuthor, ("article_id", "expert_id", "order")),
+            "article topics": (Article.topics.through, ("article_id", "topic_id")),
+            "article regions": (Article.regions.through, ("article_id", "region_id")),
+            "tagged items": (Article.tags.through, ("content_object_id", "tag_id")),
+        }
+
+    def write(self, rows: list[_ArticleRow]) -> dict[str, int]:
+        with self.clock("articles: insert"):
+            articles = Article.objects.bulk_create(
+                [Article(**row.fields) for row in rows], batch_size=self.batch
+            )
+        links = _link_rows(rows, [article.pk for article in articles])
+        for label, (model, columns) in self.models.items():
+            with self.clock(f"{label}: insert"):
+                model.objects.bulk_create(
+                    (model(**dict(zip(columns, values, strict=True))) for values in links[label]),
+                    batch_size=self.batch,
+                )
+        _write_events(rows, [article.pk for article in articles])
+        return {label: len(links[label]) for label in _LINK_LABELS}
+
+    def finish(self) -> None:
+        """Nothing to do: every batch is complete when written."""
+
+
+def _write_events(rows: list[_ArticleRow], pks: list[int]) -> None:
+    events = []
+    for pk, row in zip(pks, rows, strict=True):
+        if row.event is not None:
+            row.event.article_id = pk
+            events.append(row.event)
+    EventDetails.objects.bulk_create(events)
+
+
+class _CopyWriter:
+    """Writes articles on PostgreSQL with COPY, search vectors included.
+
+    Primary keys are drawn from the table's sequence first, so the link rows can be copied
+    straight into their tables (the foreign keys are checked at commit). The articles go to a
+    temporary table and from there into the real one with their search vectors computed by
+    the same expression ``save()`` uses (`charhar.search.VECTORS`), so no row is written twice.
+    Above `REBUILD_SEARCH_INDEX_ABOVE` new articles the search index is dropped first and built
+    once at the end, which is far quicker than updating it row by row.
+    """
+
+    STAGING = "generated_article"
+
+    def __init__(self, clock: _Clock, *, rebuild_index: bool):
+        self.clock, self.rebuild_index = clock, rebuild_index
+        self.table = Article._meta.db_table
+        self.fields = [f for f in Article._meta.concrete_fields if f.name != "search_vector"]
+        run_start = timezone.now()
+        defaults = {}
+        for f in self.fields:
+            value = run_start if f.name in ("created_at", "updated_at") else f.get_default()
+            defaults[f.attname] = getattr(value, "value", value)  # choices as plain strings
+        self.defaults = defaults
+        self.links = {
+            "article authors": (ArticleAuthor, ("article_id", "expert_id", "order")),
+            "article topics": (Article.topics.through, ("article_id", "topic_id")),
+            "article regions": (Article.regions.through, ("article_id", "region_id")),
+            "tagged items": (Article.tags.through, ("content_object_id", "tag_id")),
+        }
+        quote = connection.ops.quote_name
+        self.columns = ", ".join(quote(f.column) for f in self.fields)
+        query = Article.objects.annotate(generated_vector=VECTORS[Article]()).query
+        vector_sql, self.vector_params = query.get_compiler(connection=connection).compile(
+            query.annotations["generated_vector"]
+        )
+        # The staging table takes the real table's name as its alias, so the compiled vector
+        # expression (which names the real table's columns) reads the staged row. Names come
+        # from the model's metadata; values are passed as parameters.
+        self.insert_sql = (
+            f"INSERT INTO {quote(self.table)} ({self.columns}, {quote('search_vector')}) "  # noqa: S608
+            f"SELECT {self.columns}, {vector_sql} FROM {self.STAGING} AS {quote(self.table)}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.STAGING} (LIKE {quote(self.table)}) ON COMMIT DROP"
+            )
+            if self.rebuild_index:
+                cursor.execute(f"DROP INDEX IF EXISTS {ARTICLE_SEARCH_INDEX}")
+
+    def write(self, rows: list[_ArticleRow]) -> dict[str, int]:
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            with self.clock("articles: insert"):
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [self.table, len(rows)],
+                )
+                pks = [pk for (pk,) in cursor.fetchall()]
+            links = _link_rows(rows, pks)
+            for label, (model, columns) in self.links.items():
+                with self.clock(f"{label}: insert"):
+                    names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
+                    self.copy(cursor, f"{quote(model._meta.db_table)} ({names})", links[label])
+            with self.clock("articles: insert"):
+                attnames = [f.attname for f in self.fields]
+                defaults = self.defaults
+                self.copy(
+                    cursor,
+                    f"{self.STAGING} ({self.columns})",
+                    (
+                        [pk if name == "id" else row.fields.get(name, defaults[name])
+                         for name in attnames]
+                        for pk, row in zip(pks, rows, strict=True)
+                    ),
+                )  # fmt: skip
+            with self.clock("articles: insert with search vectors"):
+                cursor.execute(self.insert_sql, self.vector_params)
+                cursor.execute(f"TRUNCATE {self.STAGING}")
+        with self.clock("events: insert"):
+            _write_events(rows, pks)
+        return {label: len(links[label]) for label in _LINK_LABELS}
+
+    @staticmethod
+    def copy(cursor, target: str, rows) -> None:
+        with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def finish(self) -> None:
+        with connection.cursor() as cursor:
+            # Dropped at commit too; dropped now for a caller whose transaction goes on.
+            cursor.execute(f"DROP TABLE {self.STAGING}")
+        if not self.rebuild_index:
+            return
+        with self.clock("search index"), connection.cursor() as cursor:
+            # Deferred foreign-key checks still pending would forbid changing the table's
+            # indexes: run them now (commit would run them anyway).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute(
+                f"CREATE INDEX {ARTICLE_SEARCH_INDEX} ON {self.table} USING gin (search_vector)"
+            )
+
+
 def _a(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
@@ -798,24 +951,13 @@ REBUILD_SEARCH_INDEX_ABOVE = 5000
 ARTICLE_SEARCH_INDEX = "article_search_vector"  # articles/migrations/0003_search_vector.py
 
 
-def _refresh_search_vectors(new_articles: int) -> None:
-    """Give the new rows their search vectors (bulk_create skips the save() that does it)."""
-    rebuild = connection.vendor == "postgresql" and new_articles > REBUILD_SEARCH_INDEX_ABOVE
+def _refresh_search_vectors() -> None:
+    """Give rows written without their search vectors their vectors (bulk_create skips the
+    save() that computes them): experts, publications, and on PostgreSQL nothing else, since
+    `_CopyWriter` writes articles with theirs."""
     with transaction.atomic():
-        if rebuild:
-            with connection.cursor() as cursor:
-                # Deferred foreign-key checks still pending in an enclosing transaction would
-                # forbid changing the table's indexes: run them now.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute(f"DROP INDEX IF EXISTS {ARTICLE_SEARCH_INDEX}")
         for model in (Article, Expert, Publication):
             refresh_search_vectors(model.objects.filter(search_vector__isnull=True))
-        if rebuild:
-            table = Article._meta.db_table
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"CREATE INDEX {ARTICLE_SEARCH_INDEX} ON {table} USING gin (search_vector)"
-                )
 
 
 def generate_content(
@@ -841,7 +983,7 @@ def generate_content(
             generator.run(plan)
     if not dry_run and result.created_anything:
         with generator.clock("search vectors"):
-            _refresh_search_vectors(result.created.get("articles", 0))
+            _refresh_search_vectors()
         with generator.clock("analyze"):
             _analyze()
         # bulk_create sends no signals: tell every app server's page cache ourselves.
