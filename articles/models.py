@@ -19,7 +19,7 @@ from charhar.fields import URLField
 from charhar.images import generate_renditions, rendition
 from charhar.models import Region, TaxonomyModel, TimeStampedModel, Topic, unique_slug
 from charhar.sanitize import clean_html
-from charhar.validators import validate_image_upload
+from charhar.validators import GeneratedName, validate_image_upload
 from experts.models import Expert
 
 
@@ -51,6 +51,12 @@ class ArticleQuerySet(models.QuerySet):
                 queryset=ArticleAuthor.objects.select_related("expert").order_by("order", "pk"),
             ),
         )
+
+    def cards(self):
+        """with_related() without the columns no card shows: the body and the search vector
+        are most of a row's bytes, and a listing page reads twenty rows for a title, a date
+        and a summary each."""
+        return self.with_related().defer("body", "search_vector")
 
     def with_detail(self):
         """with_related() plus what the article page shows: topics, regions and tags."""
@@ -153,7 +159,7 @@ class Article(TimeStampedModel):
     body = models.TextField(_("body"), blank=True, help_text=_("HTML; sanitized on save."))
     hero_image = models.ImageField(
         _("hero image"),
-        upload_to="articles/%Y/%m/",
+        upload_to=GeneratedName("articles/%Y/%m/", "hero_image"),
         blank=True,
         validators=[validate_image_upload],
     )
@@ -306,6 +312,15 @@ class Article(TimeStampedModel):
         verbose_name_plural = _("articles")
         indexes = [
             models.Index(fields=["status", "-published_at"], name="article_status_date"),
+            # Every public listing: published articles newest first, in the order the index
+            # keeps, so a page's ids come from the index alone (an index-only scan) at any
+            # depth. Kind and section ride along so that the kind, research and News & Events
+            # listings filter inside the index too, without reading the table.
+            models.Index(
+                fields=["-published_at", "-id", "kind", "section"],
+                condition=Q(status="published"),
+                name="article_published_order",
+            ),
             # The home page's featured slot: a handful of rows among many.
             models.Index(
                 fields=["-published_at"], condition=Q(is_featured=True), name="article_featured"
@@ -502,6 +517,8 @@ class TaggedArticle(TaggedItemBase):
         constraints = [
             models.UniqueConstraint(fields=["content_object", "tag"], name="article_tag_once"),
         ]
+        # A tag's page: its articles' ids from the index alone.
+        indexes = [models.Index(fields=["tag", "content_object"], name="tagged_article_by_tag")]
 
 
 class ArticleAuthor(models.Model):
@@ -520,6 +537,8 @@ class ArticleAuthor(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["article", "expert"], name="article_author_once"),
         ]
+        # An expert's profile: their articles' ids from the index alone.
+        indexes = [models.Index(fields=["expert", "article"], name="article_author_by_expert")]
 
     def __str__(self):
         return str(self.expert)

@@ -19,7 +19,7 @@ class ArticleListView(ListingView):
     description = _("Commentary, research, news and events from the institute, newest first.")
 
     def get_queryset(self):
-        return Article.objects.published().with_related()
+        return Article.objects.published().cards()
 
 
 class NewsListView(ArticleListView):
@@ -70,7 +70,7 @@ class PastEventListView(UpcomingEventListView):
     upcoming = False
 
     def get_queryset(self):
-        return Article.objects.published().with_related().past_events()
+        return Article.objects.published().cards().past_events()
 
 
 class _GroupArticleList(ArticleListView):

@@ -39,7 +39,7 @@ def home_page(now=None) -> dict:
     }
     per_topic = published.latest_per_topic(per_topic=2)
     wanted = set(chain(*ids.values(), *per_topic.values()))
-    articles = published.with_related().in_bulk(wanted) if wanted else {}
+    articles = published.cards().in_bulk(wanted) if wanted else {}
 
     def pick(pks):
         return [articles[pk] for pk in pks if pk in articles]

@@ -66,7 +66,7 @@ class ExpertDetailView(DetailView):
         return Expert.objects.published().with_related()
 
     def get_context_data(self, **kwargs):
-        articles = Article.objects.published().with_related().filter(authors=self.object)
+        articles = Article.objects.published().cards().filter(authors=self.object)
         page = paginate(self.request, articles, self.paginate_by)
         publications = paginate(
             self.request,

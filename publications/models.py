@@ -2,8 +2,7 @@
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F, Prefetch, Window
-from django.db.models.functions import RowNumber
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +13,7 @@ from simple_history.models import HistoricalRecords
 from charhar.fields import URLField
 from charhar.models import Region, TaxonomyModel, TimeStampedModel, Topic, unique_slug
 from charhar.validators import (
+    GeneratedName,
     normalize_isbn,
     validate_image_upload,
     validate_isbn,
@@ -42,18 +42,22 @@ class PublicationQuerySet(models.QuerySet):
         )
 
     def latest_per_series(self, per_series=2):
-        """Each series' latest `per_series` publications, newest first, in one query."""
-        return (
-            self.select_related("series")
-            .annotate(
-                rank=Window(
-                    RowNumber(),
-                    partition_by=F("series_id"),
-                    order_by=[F("published_on").desc(), F("pk").desc()],
-                )
+        """Each series' latest `per_series` publications, newest first, in one query.
+
+        One correlated subquery per rank (LIMIT 1 OFFSET n) on the series table: each walks
+        the series' entries in `publication_series_latest` and stops at once, instead of
+        ranking every publication.
+        """
+        newest = self.filter(series=OuterRef("pk")).order_by("-published_on", "-pk").values("pk")
+        picks = Q()
+        for n in range(per_series):
+            picks |= Q(
+                pk__in=Series.objects.annotate(pick=Subquery(newest[n : n + 1])).values("pick")
             )
-            .filter(rank__lte=per_series, series__isnull=False)
-            .order_by("series__order", "series__name", "rank")
+        return (
+            self.filter(picks, series__isnull=False)
+            .select_related("series")
+            .order_by("series__order", "series__name", "-published_on", "-pk")
         )
 
     def with_related(self):
@@ -114,7 +118,7 @@ class Publication(TimeStampedModel):
     issue = models.CharField(_("issue"), max_length=50, blank=True)
     cover = models.ImageField(
         _("cover image"),
-        upload_to="publications/covers/",
+        upload_to=GeneratedName("publications/covers/", "cover"),
         blank=True,
         validators=[validate_image_upload],
     )
@@ -127,7 +131,7 @@ class Publication(TimeStampedModel):
     summary = models.TextField(_("summary"), blank=True)
     pdf = models.FileField(
         _("PDF"),
-        upload_to="publications/pdf/%Y/",
+        upload_to=GeneratedName("publications/pdf/%Y/", "pdf"),
         blank=True,
         validators=[validate_pdf_upload],
     )
@@ -161,6 +165,15 @@ class Publication(TimeStampedModel):
         ordering = ["-published_on", "-pk"]
         verbose_name = _("publication")
         verbose_name_plural = _("publications")
+        indexes = [
+            # The home page's series blocks: each series' latest issues, found by walking
+            # this index from the top of the series instead of ranking every publication.
+            models.Index(
+                fields=["series", "-published_on", "-id"],
+                condition=Q(status="published"),
+                name="publication_series_latest",
+            ),
+        ]
 
     def __str__(self):
         return self.title
