@@ -1,14 +1,25 @@
 """Search benchmark: server time of /search/ with facets, through the Django test client.
 
     DEBUG=1 PAGE_CACHE_SECONDS=0 DATABASE_URL=postgres://…/charhar_bulk \\
-        .venv/bin/python bench/search.py [--rounds 20]
+        .venv/bin/python bench/search.py [--rounds 20] [--mix 200] [--only NAME]
 
-Each scenario is requested `rounds` times over several queries (the page cache is off, so
-every request renders); p50 and p99 are over all its requests.
+The page cache is off, so every request renders. Each scenario's requests are timed twice:
+
+- *cold*: the content version is replaced before each request (outside the timing), so the
+  search's cached counts are gone and it reads the database as after any content change;
+- *warm*: the same requests twice more, timed the second time, when each search's counts and
+  first places are cached (what a repeated search, or a later page of one, costs until
+  content changes).
+
+`mix` is `--mix` requests drawn (seeded) from about 40 distinct searches: common and rare
+words, a phrase, OR, an exclusion, filters, sort by date, page 50. It is run cold and *as it
+comes*: the cache kept across the run, so a search's first request is cold and its repeats
+are not. p50 and p99 are over all the requests of a run; the load average is printed first.
 """
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import time
@@ -27,17 +38,22 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from charhar.bulk import RARE_TERMS  # noqa: E402
 from charhar.models import Region, Topic  # noqa: E402
+from charhar.pagecache import bump_content_version, content_state  # noqa: E402
+
+ISSUE_SEARCH = {
+    "q": "policy",
+    "topic": "public-diplomacy-and-international-relations",
+    "kind": "research",
+}
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=20)
-    rounds = parser.parse_args().rounds
+def scenarios(rounds: int, mix: int) -> dict[str, list[dict]]:
     topics = [t.slug for t in Topic.objects.all()]
     regions = [r.slug for r in Region.objects.all()]
     rare = list(RARE_TERMS[:rounds])
     common = ["trade", "diplomacy", "security", "maritime", "summit", "climate"]
-    scenarios = {
+    runs = {
+        "issue: policy + topic + kind": [dict(ISSUE_SEARCH) for _ in range(rounds)],
         "rare word + topic + years": [
             {"q": w, "topic": topics[i % len(topics)], "year_from": "2019"}
             for i, w in enumerate(rare)
@@ -60,24 +76,80 @@ def main():
             for i in range(rounds)
         ],
     }
+    pool = [
+        dict(ISSUE_SEARCH),
+        {**ISSUE_SEARCH, "sort": "date"},
+        {**ISSUE_SEARCH, "page": "2"},
+        {"q": "policy", "page": "50"},
+        {"q": "diplomacy", "sort": "date", "page": "50"},
+        {"q": '"public diplomacy"'},
+        {"q": '"public diplomacy"', "region": regions[0]},
+        {"q": "korea or japan"},
+        {"q": "maritime or arctic", "kind": "commentary"},
+        {"q": "diplomacy -trade"},
+        {"q": "security -climate", "topic": topics[1 % len(topics)]},
+        {"q": "trade", "region": regions[1 % len(regions)], "year_from": "2020"},
+        {"q": "summit", "kind": "news", "sort": "date"},
+        {"topic": topics[0]},
+        {"topic": topics[2 % len(topics)], "region": regions[2 % len(regions)]},
+        {"kind": "research", "year_from": "2022", "year_to": "2023"},
+        {},
+    ]
+    pool += [{"q": w} for w in RARE_TERMS[100:112]]
+    pool += [{"q": w, "topic": topics[i % len(topics)]} for i, w in enumerate(RARE_TERMS[200:210])]
+    pool += [{"q": w} for w in common]
+    draw = random.Random(6)  # noqa: S311 - a repeatable mix, not a secret
+    runs["mix"] = [dict(draw.choice(pool)) for _ in range(mix)]
+    return runs
+
+
+def measure(client, requests, cold: bool) -> tuple[list[float], set[int]]:
+    times, queries = [], set()
+    for params in requests:
+        if cold:
+            bump_content_version()
+            content_state()  # the site-wide state is read once per change, not per search
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = client.get("/search/", params)
+            times.append((time.perf_counter() - start) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{params} answered {response.status_code}")
+        queries.add(len(captured))
+    return times, queries
+
+
+def report(name: str, mode: str, times: list[float], queries: set[int]) -> None:
+    times = sorted(times)
+    p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
+    print(
+        f"{name:30} {mode:12} n={len(times):3}  p50 {statistics.median(times):7.1f} ms  "
+        f"p99 {p99:7.1f} ms  max {times[-1]:7.1f} ms  queries {sorted(queries)}",
+        flush=True,
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--mix", type=int, default=200)
+    parser.add_argument("--only", action="append", help="scenario names to run (repeatable)")
+    args = parser.parse_args()
     client = Client(HTTP_HOST="localhost")
     client.get("/search/", {"q": "warm"})
-    for name, requests in scenarios.items():
-        times, queries = [], set()
-        for params in requests:
-            with CaptureQueriesContext(connection) as captured:
-                start = time.perf_counter()
-                response = client.get("/search/", params)
-                times.append((time.perf_counter() - start) * 1000)
-            if response.status_code != 200:
-                raise SystemExit(f"{params} answered {response.status_code}")
-            queries.add(len(captured))
-        times.sort()
-        p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
-        print(
-            f"{name:32} n={len(times):3}  p50 {statistics.median(times):6.1f} ms  "
-            f"p99 {p99:6.1f} ms  queries {sorted(queries)}"
-        )
+    print("load average:", Path("/proc/loadavg").read_text().split()[:3], flush=True)
+    for name, requests in scenarios(args.rounds, args.mix).items():
+        if args.only and name not in args.only:
+            continue
+        report(name, "cold", *measure(client, requests, cold=True))
+        if name == "mix":
+            bump_content_version()
+            content_state()
+            report(name, "as it comes", *measure(client, requests, cold=False))
+        else:
+            measure(client, requests, cold=False)  # each search once, into the cache
+            report(name, "warm", *measure(client, requests, cold=False))
+    print("load average:", Path("/proc/loadavg").read_text().split()[:3], flush=True)
 
 
 if __name__ == "__main__":

@@ -23,16 +23,20 @@ so a facet's number is exactly the total of the search its link leads to.
 
 import datetime
 import functools
+import hashlib
 import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.postgres.aggregates import StringAgg
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -61,6 +65,7 @@ from publications.models import Publication, PublicationAuthor, Series
 
 from .caching import cached_rows
 from .models import Region, Topic
+from .pagecache import content_state
 
 CONFIG = "english"
 MAX_QUERY_LENGTH = 200  # characters kept of what was typed
@@ -392,15 +397,17 @@ def _simple_score(kind: str, groups: list[list[Term]]):
     return score
 
 
-def _has_lexemes(text: str) -> bool:
-    """Whether PostgreSQL's English configuration finds a word to search for in `text`."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT numnode(websearch_to_tsquery(%s::regconfig, %s))", [CONFIG, text])
-        return cursor.fetchone()[0] > 0
-
-
 # --- The search -------------------------------------------------------------------------------
 
+# Relevance at scale. Ranking reads each hit's stored vector from its row, which costs more
+# than finding and counting the hits; a word found in most bodies leaves thousands of hits
+# even with two filters. So of each model's matches the newest RANKED are ranked, and any
+# older ones follow them, newest first. A search with fewer matches has all of them ranked.
+# Counts and facets always cover every hit.
+RANKED = 500
+# The first places of the order, read by the statement that counts the facets and cached with
+# the counts: the first pages of a search cost no further search.
+LEAD = 200
 
 _SYMBOLS = re.compile(r"[^\w\s\"'-]")
 
@@ -430,6 +437,8 @@ class Hit:
     series_id: int | None
     credits: list = field(default_factory=list)
     snippet: str = ""
+    section: Section | None = None
+    series: Series | None = None
 
     @property
     def kind_label(self):
@@ -437,15 +446,18 @@ class Hit:
 
     def get_absolute_url(self):
         model = {ARTICLE: Article, EXPERT: Expert, PUBLICATION: Publication}[self.type]
-        return model(slug=self.slug).get_absolute_url()
+        return _url(model, self.slug)
 
-    @property
-    def section(self):
-        return _by_id(Section).get(self.section_id)
 
-    @property
-    def series(self):
-        return _by_id(Series).get(self.series_id)
+@dataclass(frozen=True)
+class _Slug:
+    slug: str
+
+
+def _url(model, slug: str) -> str:
+    """The model's own URL rule for `slug`, without building an instance of the model (which
+    runs every post_init handler): a page of results links to some fifty of them."""
+    return model.get_absolute_url(_Slug(slug))
 
 
 def _by_id(model) -> dict:
@@ -460,7 +472,7 @@ class Credit:
     role: str
 
     def get_absolute_url(self):
-        return Expert(slug=self.slug).get_absolute_url()
+        return _url(Expert, self.slug)
 
 
 @dataclass
@@ -471,9 +483,15 @@ class FacetValue:
     selected: bool = False
 
 
+# What the hits carry for counting and ordering, and what a shown result carries.
 HIT_COLUMNS = ("type", "id", "kind", "score", "date", "year", "section_id", "series_id")
-PAGE_COLUMNS = (
-    *HIT_COLUMNS,
+SHOWN_COLUMNS = (
+    "type",
+    "id",
+    "kind",
+    "date",
+    "section_id",
+    "series_id",
     "title",
     "slug",
     "summary",
@@ -483,10 +501,112 @@ PAGE_COLUMNS = (
     "event_starts",
     "event_time_zone",
 )
+ORDER_KEYS = {
+    "relevance": "later, score DESC, date DESC NULLS LAST, type, id DESC",
+    "date": "date DESC NULLS LAST, score DESC, type, id DESC",
+}
+
+
+def _columns(kind: str) -> dict:
+    """The result columns a model has under another name or not at all, as expressions."""
+    if kind == ARTICLE:
+        return {
+            "type": Value(ARTICLE),
+            "date": F("published_at"),
+            "year": Cast(ExtractYear("published_at"), IntegerField()),
+            "series_id": _null(IntegerField()),
+            "subtitle": Value(""),
+            "event_starts": F("event__starts_at"),
+            "event_time_zone": F("event__time_zone"),
+        }
+    if kind == PUBLICATION:
+        return {
+            "type": Value(PUBLICATION),
+            "kind": Value(PUBLICATION),
+            "date": Cast("published_on", DateTimeField()),
+            "year": Cast(ExtractYear("published_on"), IntegerField()),
+            "section_id": _null(IntegerField()),
+            "body": Value(""),
+            "subtitle": Value(""),
+            "event_starts": _null(DateTimeField()),
+            "event_time_zone": _null(CharField()),
+        }
+    return {
+        "type": Value(EXPERT),
+        "kind": Value(EXPERT),
+        "date": _null(DateTimeField()),
+        "year": _null(IntegerField()),
+        "section_id": _null(IntegerField()),
+        "series_id": _null(IntegerField()),
+        "summary": F("short_bio"),
+        "body": F("bio"),
+        "byline": Value(""),
+        "subtitle": F("title"),
+        "title_": F("name"),
+        "event_starts": _null(DateTimeField()),
+        "event_time_zone": _null(CharField()),
+    }
+
+
+def _union(querysets: dict, columns) -> tuple[str, list]:
+    """The SQL of the rows of every queryset ({kind: queryset}) as `columns`, in order, as one
+    UNION ALL; only the columns asked for are annotated, so no join is made for nothing."""
+    parts, params = [], []
+    for kind, queryset in querysets.items():
+        names = ["title_" if (kind == EXPERT and name == "title") else name for name in columns]
+        expressions = _columns(kind)
+        queryset = queryset.annotate(**{n: expressions[n] for n in names if n in expressions})
+        names = ["pk" if name == "id" else name for name in names]
+        try:
+            sql, part_params = queryset.order_by().values_list(*names).query.sql_with_params()
+        except EmptyResultSet:
+            continue
+        parts.append(sql)
+        params.extend(part_params)
+    return " UNION ALL ".join(parts), params
+
+
+@functools.lru_cache(maxsize=1024)
+def _has_lexemes(text: str) -> bool:
+    """Whether PostgreSQL's English configuration finds a word to search for in `text`.
+    The answer depends on the text alone, so each process asks once per text."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT numnode(websearch_to_tsquery(%s::regconfig, %s))", [CONFIG, text])
+        return cursor.fetchone()[0] > 0
+
+
+def _rank_sql() -> str:
+    """The rank of a row of `recency` by its own model's stored vector, read by primary key:
+    the vectors stay out of the hits, which are kept and sorted many times over."""
+    qn = connection.ops.quote_name
+    cases = " ".join(
+        f"WHEN '{kind}' THEN (SELECT ts_rank(t.search_vector, tsq.query) "  # noqa: S608
+        f"FROM {qn(model._meta.db_table)} t WHERE t.id = recency.id)"
+        for kind, model in ((ARTICLE, Article), (PUBLICATION, Publication), (EXPERT, Expert))
+    )
+    return f"CASE recency.type {cases} END"
+
+
+def _run(sql: str, params: list) -> list[tuple]:
+    """The rows of one search statement. On PostgreSQL without JIT compilation: the planner
+    weighs a statement over many hits as worth compiling, and compiling it takes longer (some
+    hundreds of milliseconds) than running it."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 class Search:
-    """A search as the URL asks for it: `count`, `facets()` and `page(offset, limit)`."""
+    """A search as the URL asks for it: `count`, `facets()` and `page(offset, limit)`.
+
+    What every page of a search needs but the page itself (the facet counts, hence the total,
+    and the first `LEAD` places of the order) comes from one statement over the hits, cached
+    per search and content state (`charhar.pagecache.content_state`): a repeated search, or
+    its next page, only reads the rows it shows. Any content change, or a scheduled one
+    coming due, makes every cached search new.
+    """
 
     def __init__(self, query: str, filters: Filters, sort: str = ""):
         self.query = clean_query(query)
@@ -508,8 +628,9 @@ class Search:
         if not self.groups:
             return queryset.annotate(score=Value(0.0, output_field=FloatField()))
         if self.full_text:
+            # Ranked later, and only where the order needs it (see RANKED).
             return queryset.filter(search_vector=self.ts_query).annotate(
-                score=SearchRank(F("search_vector"), self.ts_query)
+                score=Value(0.0, output_field=FloatField())
             )
         return queryset.filter(_simple_match(kind, self.groups)).annotate(
             score=_simple_score(kind, self.groups)
@@ -536,15 +657,7 @@ class Search:
             articles = articles.filter(published_at__gte=start)
         if end:
             articles = articles.filter(published_at__lt=end)
-        return self._match(articles, ARTICLE).annotate(
-            type=Value(ARTICLE),
-            date=F("published_at"),
-            year=Cast(ExtractYear("published_at"), IntegerField()),
-            series_id=_null(IntegerField()),
-            subtitle=Value(""),
-            event_starts=F("event__starts_at"),
-            event_time_zone=F("event__time_zone"),
-        )
+        return self._match(articles, ARTICLE)
 
     def _publications(self):
         f = self.filters
@@ -564,17 +677,7 @@ class Search:
             publications = publications.filter(published_on__year__gte=f.year_from)
         if f.year_to:
             publications = publications.filter(published_on__year__lte=f.year_to)
-        return self._match(publications, PUBLICATION).annotate(
-            type=Value(PUBLICATION),
-            kind=Value(PUBLICATION),
-            date=Cast("published_on", DateTimeField()),
-            year=Cast(ExtractYear("published_on"), IntegerField()),
-            section_id=_null(IntegerField()),
-            body=Value(""),
-            subtitle=Value(""),
-            event_starts=_null(DateTimeField()),
-            event_time_zone=_null(CharField()),
-        )
+        return self._match(publications, PUBLICATION)
 
     def _experts(self):
         f = self.filters
@@ -583,72 +686,130 @@ class Search:
             experts = self._in(experts, Expert.topics.through, "expert_id", topic=topic)
         for region in f.regions:
             experts = self._in(experts, Expert.regions.through, "expert_id", region=region)
-        return self._match(experts, EXPERT).annotate(
-            type=Value(EXPERT),
-            kind=Value(EXPERT),
-            date=_null(DateTimeField()),
-            year=_null(IntegerField()),
-            section_id=_null(IntegerField()),
-            series_id=_null(IntegerField()),
-            summary=F("short_bio"),
-            body=F("bio"),
-            byline=Value(""),
-            subtitle=F("title"),
-            title_=F("name"),
-            event_starts=_null(DateTimeField()),
-            event_time_zone=_null(CharField()),
-        )
+        return self._match(experts, EXPERT)
 
-    def _union(self, columns) -> tuple[str, list]:
-        """The SQL of the filtered hits of every model, `columns` in order, as one UNION ALL."""
+    def _hits(self) -> tuple[str, list]:
+        """The SQL of the filtered hits of every model (`HIT_COLUMNS`), as one UNION ALL."""
         builders = {
             ARTICLE: self._articles,
             PUBLICATION: self._publications,
             EXPERT: self._experts,
         }
-        parts, params = [], []
-        for kind in self.filters.types():
-            queryset = builders[kind]()
-            names = ["title_" if (kind == EXPERT and name == "title") else name for name in columns]
-            names = ["pk" if name == "id" else name for name in names]
-            try:
-                sql, part_params = queryset.order_by().values_list(*names).query.sql_with_params()
-            except EmptyResultSet:
-                continue
-            parts.append(sql)
-            params.extend(part_params)
-        return " UNION ALL ".join(parts), params
+        return _union({kind: builders[kind]() for kind in self.filters.types()}, HIT_COLUMNS)
 
-    # Results and facets --------------------------------------------------------------------
+    def _with(self) -> tuple[str, list]:
+        """``WITH`` the hits and `ordered` (type, id, date, score, later): each hit with what
+        the order reads, ranked on PostgreSQL only for the matches `RANKED` allows."""
+        hits_sql, params = self._hits()
+        if not hits_sql:
+            return "", []
+        sql = f"WITH hits ({', '.join(HIT_COLUMNS)}) AS ({hits_sql}), "
+        if self.sort == "relevance" and self.full_text:
+            sql += (
+                "tsq (query) AS (SELECT websearch_to_tsquery(%s::regconfig, %s)), "  # noqa: S608
+                "recency AS (SELECT type, id, date, ROW_NUMBER() OVER "
+                "(PARTITION BY type ORDER BY date DESC NULLS LAST, id DESC) AS n FROM hits), "
+                "ordered (type, id, date, score, later) AS ("
+                f"SELECT recency.type, recency.id, recency.date, {_rank_sql()}, 0 "
+                f"FROM recency, tsq WHERE recency.n <= {RANKED} UNION ALL "
+                "SELECT type, id, date, CAST(0 AS REAL), 1 "
+                f"FROM recency WHERE recency.n > {RANKED}) "
+            )
+            params = [*params, CONFIG, self.query]
+        else:
+            sql += (
+                "ordered (type, id, date, score, later) AS "
+                "(SELECT type, id, date, score, 0 FROM hits) "
+            )
+        return sql, params
+
+    # Counts, facets and the order ----------------------------------------------------------
+
+    def _cache_key(self, *extra) -> str:
+        """This search's entry in the cache, for the current content state."""
+        version, boundary = content_state()
+        f = self.filters
+        described = (
+            connection.vendor,
+            self.query,
+            self.sort,
+            f.kind,
+            f.section.pk if f.section else None,
+            f.series.pk if f.series else None,
+            [row.pk for row in f.topics],
+            [row.pk for row in f.regions],
+            [row.pk for row in f.experts],
+            f.year_from,
+            f.year_to,
+            *extra,
+        )
+        stamp = boundary.isoformat() if boundary else ""
+        digest = hashlib.sha256(f"{version}|{stamp}|{described!r}".encode()).hexdigest()[:32]
+        return f"charhar:search:{digest}"
 
     @cached_property
-    def _facet_rows(self) -> list[tuple]:
-        rows = self._read_facets()
-        if self.full_text and _SYMBOLS.search(self.query) and not rows:
-            # Nothing in the index for a query with symbols: the parser may read them
-            # differently in the text (such as "<script>" in a title) than in the query, so
-            # substring matching gets a try; plain words not indexed are simply not there.
-            self.full_text = False
-            rows = self._read_facets()
-        return rows
+    def _summary(self) -> dict:
+        """{"full_text", "facets": rows (dimension, id, name, slug, count), "lead": the first
+        places of the order as (type, id)}, from the cache or from one statement."""
+        key = self._cache_key()
+        summary = cache.get(key)
+        if summary is None:
+            summary = self._read_summary()
+            if self.full_text and _SYMBOLS.search(self.query) and not summary["facets"]:
+                # Nothing in the index for a query with symbols: the parser may read them
+                # differently in the text (such as "<script>" in a title) than in the query, so
+                # substring matching gets a try; plain words not indexed are simply not there.
+                self.full_text = False
+                summary = self._read_summary()
+            cache.set(key, summary, timeout=settings.PAGE_CACHE_SECONDS or 600)
+        self.full_text = summary["full_text"]
+        return summary
 
-    def _read_facets(self) -> list[tuple]:
-        hits_sql, params = self._union(HIT_COLUMNS)
-        if not hits_sql:
-            return []
-        with connection.cursor() as cursor:
-            cursor.execute(_facet_sql(hits_sql), params)
-            return cursor.fetchall()
+    def _read_summary(self) -> dict:
+        summary = {"full_text": self.full_text, "facets": [], "lead": []}
+        with_sql, params = self._with()
+        if not with_sql:
+            return summary
+        keys = ORDER_KEYS[self.sort]
+        lead = (
+            f"SELECT 'hit', o.id, o.type, NULL, ROW_NUMBER() OVER (ORDER BY {keys}) "  # noqa: S608
+            f"FROM (SELECT * FROM ordered ORDER BY {keys} LIMIT {LEAD}) o"
+        )
+        rows = _run(f"{with_sql}{_facet_sql()} UNION ALL {lead}", params)
+        summary["facets"] = [row for row in rows if row[0] != "hit"]
+        summary["lead"] = [
+            (row[2], row[1])
+            for row in sorted((row for row in rows if row[0] == "hit"), key=lambda row: row[4])
+        ]
+        return summary
+
+    def _places(self, offset: int, limit: int) -> list[tuple[str, int]]:
+        """(type, id) of the hits at `offset` to `offset + limit` in the order."""
+        lead = self._summary["lead"]
+        if offset + limit <= len(lead) or len(lead) >= self.count:
+            return lead[offset : offset + limit]
+        key = self._cache_key(offset, limit)
+        places = cache.get(key)
+        if places is None:
+            with_sql, params = self._with()
+            rows = _run(
+                f"{with_sql}SELECT type, id FROM ordered "  # noqa: S608
+                f"ORDER BY {ORDER_KEYS[self.sort]} LIMIT %s OFFSET %s",
+                [*params, limit, offset],
+            )
+            places = [tuple(row) for row in rows]
+            cache.set(key, places, timeout=settings.PAGE_CACHE_SECONDS or 600)
+        return places
 
     @cached_property
     def count(self) -> int:
-        return sum(n for dim, _, _, _, n in self._facet_rows if dim == "kind")
+        return sum(n for dim, _, _, _, n in self._summary["facets"] if dim == "kind")
 
     def facets(self) -> dict[str, list[FacetValue]]:
         f = self.filters
         counts: dict[str, dict] = defaultdict(dict)
         names = {}
-        for dim, key, label, slug, n in self._facet_rows:
+        for dim, key, label, slug, n in self._summary["facets"]:
             if dim == "kind":
                 counts[dim][label] = n
             elif dim == "expert":
@@ -690,28 +851,11 @@ class Search:
     def page(self, offset: int, limit: int) -> list[Hit]:
         if not self.count:
             return []
-        sql, params = self._union(PAGE_COLUMNS)
-        score, date = "hits.score DESC", "hits.date DESC NULLS LAST"
-        order = [score, date] if self.sort == "relevance" else [date, score]
-        columns = ", ".join(PAGE_COLUMNS)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH hits ({columns}) AS ({sql}) SELECT * FROM hits "  # noqa: S608
-                f"ORDER BY {', '.join(order)}, hits.type, hits.id DESC LIMIT %s OFFSET %s",
-                [*params, limit, offset],
-            )
-            hits = [
-                Hit(
-                    **{
-                        name: value
-                        for name, value in zip(PAGE_COLUMNS, row, strict=True)
-                        if name not in ("score", "year", "id")
-                    },
-                    pk=row[1],
-                )
-                for row in cursor.fetchall()
-            ]
+        hits = self._read_hits(self._places(offset, limit))
+        sections, series = _by_id(Section), _by_id(Series)
         for hit in hits:
+            hit.section = sections.get(hit.section_id)
+            hit.series = series.get(hit.series_id)
             hit.date = _aware(hit.date)
             hit.event_starts = _aware(hit.event_starts)
             if hit.type == PUBLICATION and hit.date:
@@ -721,6 +865,37 @@ class Search:
         for hit in hits:
             hit.snippet = snippet(hit.summary, hit.body, words)
         return hits
+
+    def _read_hits(self, places: list[tuple[str, int]]) -> list[Hit]:
+        """The rows of the hits at `places`, in that order, in one query by primary key."""
+        ids = defaultdict(list)
+        for kind, pk in places:
+            ids[kind].append(pk)
+        models = {ARTICLE: Article, PUBLICATION: Publication, EXPERT: Expert}
+        sql, params = _union(
+            {
+                kind: models[kind].objects.published().filter(pk__in=pks)
+                for kind, pks in ids.items()
+            },
+            SHOWN_COLUMNS,
+        )
+        if not sql:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = {(row[0], row[1]): row for row in cursor.fetchall()}
+        return [
+            Hit(
+                **{
+                    name: value
+                    for name, value in zip(SHOWN_COLUMNS, found[place], strict=True)
+                    if name != "id"
+                },
+                pk=place[1],
+            )
+            for place in places
+            if place in found
+        ]
 
     def _add_credits(self, hits: list[Hit]) -> None:
         """Every hit's credited experts, in byline order, in one query."""
@@ -761,7 +936,7 @@ def _aware(value):
     return value
 
 
-def _facet_sql(hits_sql: str) -> str:
+def _facet_sql() -> str:
     """Every facet's counts over the hits, as rows (dimension, id, name, slug, count).
 
     The SQL is made of the models' table and column names and constants, never of input:
@@ -835,8 +1010,7 @@ def _facet_sql(hits_sql: str) -> str:
         ),
         experts,
     ]
-    columns = ", ".join(HIT_COLUMNS)
-    return f"WITH hits ({columns}) AS ({hits_sql}) " + " UNION ALL ".join(facets)
+    return " UNION ALL ".join(facets)
 
 
 # --- Snippets ---------------------------------------------------------------------------------
@@ -864,10 +1038,15 @@ class _Matcher:
     def __init__(self, words: list[str]):
         self.words = [w.lower() for w in words if w]
         self.stems = {_stem(w) for w in self.words}
+        self.seen: dict[str, bool] = {}  # a page's snippets repeat the same words often
 
     def __call__(self, word: str) -> bool:
-        lower = word.lower()
-        return _stem(lower) in self.stems or any(w in lower for w in self.words)
+        found = self.seen.get(word)
+        if found is None:
+            lower = word.lower()
+            found = _stem(lower) in self.stems or any(w in lower for w in self.words)
+            self.seen[word] = found
+        return found
 
 
 def snippet(summary: str, body: str, words: list[str]) -> str:
@@ -949,21 +1128,21 @@ FACET_TITLES = {
 
 
 def _link(params, remove=(), **changes) -> str:
-    """The current search's URL with `changes` made, on its first page."""
-    query = params.copy()
-    query.pop("page", None)
+    """The current search's URL with `changes` made, on its first page. A page has a link
+    for every facet value: plain lists, not copies of the QueryDict, keep that cheap."""
+    query = {name: list(values) for name, values in params.lists() if name != "page"}
     for name, value in remove:
         if name == "year":
             query.pop("year_from", None)
             query.pop("year_to", None)
         else:
-            query.setlist(name, [v for v in query.getlist(name) if v != value])
+            query[name] = [v for v in query.get(name, []) if v != value]
     for name, value in changes.items():
         if name in MULTIPLE:
-            query.setlist(name, [*query.getlist(name), value])
+            query[name] = [*query.get(name, []), value]
         else:
-            query[name] = value
-    return "?" + query.urlencode() if query else "?"
+            query[name] = [value]
+    return "?" + urlencode([(name, value) for name, values in query.items() for value in values])
 
 
 def facet_links(params, facets: dict[str, list[FacetValue]]) -> list[dict]:
