@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from charhar.models import Region, TimeStampedModel, Topic, unique_slug
 from charhar.sanitize import clean_html
-from charhar.validators import validate_image_upload
+from charhar.validators import GeneratedName, validate_image_upload
 
 
 class ExpertQuerySet(models.QuerySet):
@@ -34,7 +34,10 @@ class Expert(TimeStampedModel):
     )
     affiliation = models.CharField(_("affiliation"), max_length=300, blank=True)
     photo = models.ImageField(
-        _("photo"), upload_to="experts/", blank=True, validators=[validate_image_upload]
+        _("photo"),
+        upload_to=GeneratedName("experts/", "photo"),
+        blank=True,
+        validators=[validate_image_upload],
     )
     portrait = ImageSpecField(
         source="photo", processors=[ResizeToFill(240, 300)], format="JPEG", options={"quality": 85}
