@@ -862,8 +862,9 @@ class Search:
                 hit.date = hit.date.astimezone(datetime.UTC).date()  # a day, not a moment
         self._add_credits(hits)
         words = positive_words(self.groups)
+        matcher = _Matcher(words) if words else None
         for hit in hits:
-            hit.snippet = snippet(hit.summary, hit.body, words)
+            hit.snippet = snippet(hit.summary, hit.body, words, matcher)
         return hits
 
     def _read_hits(self, places: list[tuple[str, int]]) -> list[Hit]:
@@ -1049,20 +1050,30 @@ class _Matcher:
         return found
 
 
-def snippet(summary: str, body: str, words: list[str]) -> str:
+def _first_match(text: str, matcher) -> int | None:
+    """Where the first word `matcher` accepts begins in `text`: each distinct word is judged
+    once, then one regular expression finds the first of those that matched."""
+    found = {word for word in set(_WORD.findall(text)) if matcher(word)}
+    if not found:
+        return None
+    return re.search(r"\b(?:" + "|".join(map(re.escape, found)) + r")\b", text).start()
+
+
+def snippet(summary: str, body: str, words: list[str], matcher=None) -> str:
     """A short passage of the summary or body around the first searched word, escaped, with
-    the searched words in <mark>."""
+    the searched words in <mark>. A page's snippets may share one `_Matcher(words)`."""
     texts = [" ".join(summary.split()), " ".join(strip_tags(body).split())]
     texts = [t for t in texts if t]
     if not texts:
         return ""
-    matcher = _Matcher(words) if words else None
+    if matcher is None and words:
+        matcher = _Matcher(words)
     text, start = texts[0], 0
     if matcher:
         for candidate in texts:
-            found = next((m for m in _WORD.finditer(candidate) if matcher(m.group())), None)
-            if found:
-                text, start = candidate, found.start()
+            found = _first_match(candidate, matcher)
+            if found is not None:
+                text, start = candidate, found
                 break
     # Begin a little before the match, at a word boundary; end at one too.
     begin = max(0, start - SNIPPET_CHARS // 4)
