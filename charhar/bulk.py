@@ -43,10 +43,11 @@ from django.utils.text import slugify
 from taggit.models import Tag
 
 from articles.models import Article, ArticleAuthor, EventDetails, Section
+from charhar.copying import VectorCopy, copy_rows, next_ids
 from charhar.models import Region, Topic
 from charhar.pagecache import bump_content_version
 from charhar.sanitize import clean_html
-from charhar.search import VECTORS, refresh_search_vectors
+from charhar.search import refresh_search_vectors
 from experts.models import Expert
 from publications.models import Publication, PublicationAuthor, Series
 
@@ -817,97 +818,55 @@ def _write_events(rows: list[_ArticleRow], pks: list[int]) -> None:
 
 
 class _CopyWriter:
-    """Writes articles on PostgreSQL with COPY, search vectors included.
+    """Writes articles on PostgreSQL with COPY, search vectors included (`charhar.copying`).
 
-    Primary keys are drawn from the table's sequence first, so the link rows can be copied
-    straight into their tables (the foreign keys are checked at commit). The articles go to a
-    temporary table and from there into the real one with their search vectors computed by
-    the same expression ``save()`` uses (`charhar.search.VECTORS`), so no row is written twice.
     Above `REBUILD_SEARCH_INDEX_ABOVE` new articles the search index is dropped first and built
     once at the end, which is far quicker than updating it row by row.
     """
 
-    STAGING = "generated_article"
-
     def __init__(self, clock: _Clock, *, rebuild_index: bool):
         self.clock, self.rebuild_index = clock, rebuild_index
-        self.table = Article._meta.db_table
         self.fields = [f for f in Article._meta.concrete_fields if f.name != "search_vector"]
         run_start = timezone.now()
-        defaults = {}
+        self.defaults = {}
         for f in self.fields:
             value = run_start if f.name in ("created_at", "updated_at") else f.get_default()
-            defaults[f.attname] = getattr(value, "value", value)  # choices as plain strings
-        self.defaults = defaults
-        self.links = {
-            "article authors": (ArticleAuthor, ("article_id", "expert_id", "order")),
-            "article topics": (Article.topics.through, ("article_id", "topic_id")),
-            "article regions": (Article.regions.through, ("article_id", "region_id")),
-            "tagged items": (Article.tags.through, ("content_object_id", "tag_id")),
-        }
-        quote = connection.ops.quote_name
-        self.columns = ", ".join(quote(f.column) for f in self.fields)
-        query = Article.objects.annotate(generated_vector=VECTORS[Article]()).query
-        vector_sql, self.vector_params = query.get_compiler(connection=connection).compile(
-            query.annotations["generated_vector"]
-        )
-        # The staging table takes the real table's name as its alias, so the compiled vector
-        # expression (which names the real table's columns) reads the staged row. Names come
-        # from the model's metadata; values are passed as parameters.
-        self.insert_sql = (
-            f"INSERT INTO {quote(self.table)} ({self.columns}, {quote('search_vector')}) "  # noqa: S608
-            f"SELECT {self.columns}, {vector_sql} FROM {self.STAGING} AS {quote(self.table)}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {self.STAGING} (LIKE {quote(self.table)}) ON COMMIT DROP"
-            )
-            if self.rebuild_index:
+            self.defaults[f.attname] = getattr(value, "value", value)  # choices as plain strings
+        self.links = {}
+        for label, model, names in (
+            ("article authors", ArticleAuthor, ("article", "expert", "order")),
+            ("article topics", Article.topics.through, ("article", "topic")),
+            ("article regions", Article.regions.through, ("article", "region")),
+            ("tagged items", Article.tags.through, ("content_object", "tag")),
+        ):
+            columns = [model._meta.get_field(name).column for name in names]
+            self.links[label] = (model._meta.db_table, columns)
+        self.articles = VectorCopy(Article, self.fields).start()
+        if self.rebuild_index:
+            with connection.cursor() as cursor:
                 cursor.execute(f"DROP INDEX IF EXISTS {ARTICLE_SEARCH_INDEX}")
 
     def write(self, rows: list[_ArticleRow]) -> dict[str, int]:
-        quote = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            with self.clock("articles: insert"):
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [self.table, len(rows)],
-                )
-                pks = [pk for (pk,) in cursor.fetchall()]
-            links = _link_rows(rows, pks)
-            for label, (model, columns) in self.links.items():
-                with self.clock(f"{label}: insert"):
-                    names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
-                    self.copy(cursor, f"{quote(model._meta.db_table)} ({names})", links[label])
-            with self.clock("articles: insert"):
-                attnames = [f.attname for f in self.fields]
-                defaults = self.defaults
-                self.copy(
-                    cursor,
-                    f"{self.STAGING} ({self.columns})",
-                    (
-                        [pk if name == "id" else row.fields.get(name, defaults[name])
-                         for name in attnames]
-                        for pk, row in zip(pks, rows, strict=True)
-                    ),
-                )  # fmt: skip
-            with self.clock("articles: insert with search vectors"):
-                cursor.execute(self.insert_sql, self.vector_params)
-                cursor.execute(f"TRUNCATE {self.STAGING}")
+        with self.clock("articles: insert"):
+            pks = next_ids(Article, len(rows))
+        links = _link_rows(rows, pks)
+        # The authors first: an article's search vector reads their names.
+        for label, (table, columns) in self.links.items():
+            with self.clock(f"{label}: insert"):
+                copy_rows(table, columns, links[label])
+        with self.clock("articles: insert with search vectors"):
+            attnames = [f.attname for f in self.fields]
+            defaults = self.defaults
+            self.articles.write(
+                [pk if name == "id" else row.fields.get(name, defaults[name]) for name in attnames]
+                for pk, row in zip(pks, rows, strict=True)
+            )
         with self.clock("events: insert"):
             _write_events(rows, pks)
         return {label: len(links[label]) for label in _LINK_LABELS}
 
-    @staticmethod
-    def copy(cursor, target: str, rows) -> None:
-        with cursor.copy(f"COPY {target} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
     def finish(self) -> None:
-        with connection.cursor() as cursor:
-            # Dropped at commit too; dropped now for a caller whose transaction goes on.
-            cursor.execute(f"DROP TABLE {self.STAGING}")
+        self.articles.finish()
         if not self.rebuild_index:
             return
         with self.clock("search index"), connection.cursor() as cursor:
@@ -916,7 +875,8 @@ class _CopyWriter:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             cursor.execute(
-                f"CREATE INDEX {ARTICLE_SEARCH_INDEX} ON {self.table} USING gin (search_vector)"
+                f"CREATE INDEX {ARTICLE_SEARCH_INDEX} ON {Article._meta.db_table} "
+                "USING gin (search_vector)"
             )
 
 

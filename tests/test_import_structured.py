@@ -320,3 +320,34 @@ def test_imported_and_updated_articles_are_searchable_on_postgresql(tmp_path):
     write("About peninsula diplomacy.")
     assert not Article.objects.filter(search_vector="denuclearization").exists()
     assert Article.objects.filter(search_vector="diplomacy").exists()
+
+
+@pytest.mark.postgres
+def test_imported_vectors_are_the_ones_a_save_computes_and_follow_the_authors(tmp_path):
+    from charhar.search import refresh_search_vectors
+
+    import_fixture()
+    written = dict(Article.objects.values_list("pk", "search_vector"))
+    assert all(written.values())
+    refresh_search_vectors(Article.objects.all())
+    assert dict(Article.objects.values_list("pk", "search_vector")) == written
+
+    # Only the authors change: the vector holds their names, so it changes with them.
+    source = tmp_path / "credits.jsonl"
+    expert = {"type": "expert", "slug": "quentin-marlowe", "name": "Quentin Marlowe"}
+    article = {
+        "type": "article",
+        "slug": "credited-piece",
+        "title": "A credited piece",
+        "status": "published",
+        "published_at": "2020-01-02T03:04:05+00:00",
+        "authors": ["quentin-marlowe"],
+    }
+    source.write_text(f"{json.dumps(expert)}\n{json.dumps(article)}\n", encoding="utf-8")
+    call_command("import_content", str(source), stdout=io.StringIO())
+    assert Article.objects.filter(search_vector="marlowe", slug="credited-piece").exists()
+
+    article["authors"] = []
+    source.write_text(f"{json.dumps(expert)}\n{json.dumps(article)}\n", encoding="utf-8")
+    call_command("import_content", str(source), stdout=io.StringIO())
+    assert not Article.objects.filter(search_vector="marlowe").exists()

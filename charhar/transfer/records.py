@@ -36,6 +36,7 @@ from articles.models import Article, ArticleAuthor, EventDetails, Section, Tagge
 from experts.models import Expert
 from publications.models import Publication, PublicationAuthor, Series
 
+from ..copying import VectorCopy, copy_rows, next_ids
 from ..models import (
     Menu,
     MenuItem,
@@ -699,8 +700,11 @@ class ContentWriter:
             for name, value in item.lookups:
                 wanted[name].add(value)
         found = {}
+        # Vectors are derived: reading them back would only cost time.
+        manager = model._default_manager
+        rows_of = manager.defer("search_vector") if model in SEARCHABLE else manager.all()
         for name, values in wanted.items():
-            rows = model._default_manager.filter(**{f"{name}__in": values})
+            rows = rows_of.filter(**{f"{name}__in": values})
             if name == "legacy_url":
                 rows = rows.exclude(legacy_url="")  # so the partial unique index serves it
             for instance in rows.order_by("-pk"):
@@ -714,7 +718,7 @@ class ContentWriter:
                     old_path__in=aliases, content_type=content_type
                 ).values_list("old_path", "object_id")
             )
-            rows = model._default_manager.in_bulk(set(pointed.values()))
+            rows = rows_of.in_bulk(set(pointed.values()))
             by_alias = {path: rows[pk] for path, pk in pointed.items() if pk in rows}
         claimed, deferred = set(), []
         for item in items:
@@ -886,9 +890,15 @@ class ContentWriter:
     def _save(self, spec: Spec, items: list[Item]) -> None:
         model = spec.model
         new = [item.instance for item in items if item.created]
+        # On PostgreSQL new searchable rows get their vectors as they go in, after the
+        # authors the vectors name; elsewhere (and for updated rows) they are refreshed after.
+        with_vectors = bool(new) and connection.vendor == "postgresql" and model in SEARCHABLE
         if new:
             with self.clock("write rows"):
-                insert(model, new, self.batch_size)
+                if with_vectors:
+                    assign_ids(model, new)
+                else:
+                    insert(model, new, self.batch_size)
         changed = [item for item in items if not item.created and item.changed]
         has_updated_at = any(f.name == "updated_at" for f in model._meta.concrete_fields)
         by_fields = defaultdict(list)
@@ -903,11 +913,20 @@ class ContentWriter:
             model._default_manager.bulk_update(instances, names, batch_size=self.batch_size)
         with self.clock("write relations"):
             self._save_relations(spec, items)
+        if with_vectors:
+            with self.clock("write rows with search vectors"):
+                insert(model, new, self.batch_size, with_vectors=True)
         with self.clock("write redirects"):
             self._save_redirects(spec, items)
         if model in SEARCHABLE:
-            # Rows written in bulk skip the save() that keeps search vectors current.
-            touched = [item.instance.pk for item in items if item.created or item.changed]
+            # Rows written in bulk skip the save() that keeps search vectors current; a
+            # vector also holds the credited names.
+            touched = [
+                item.instance.pk
+                for item in items
+                if (item.created and not with_vectors)
+                or (not item.created and (item.changed or "credits" in item.relations_changed))
+            ]
             if touched:
                 with self.clock("search vectors"):
                     refresh_search_vectors(model._default_manager.filter(pk__in=touched))
@@ -1222,35 +1241,42 @@ class ContentWriter:
 # --- Helpers -------------------------------------------------------------------------------
 
 
-def insert(model, instances: list, batch_size: int = 1000) -> None:
+def insert(model, instances: list, batch_size: int = 1000, *, with_vectors: bool = False) -> None:
     """`bulk_create`, faster on PostgreSQL: keys drawn from the sequence, rows sent by COPY.
 
-    Like `bulk_create`, it skips `save()` and signals; `pre_save` still runs (auto_now).
+    With `with_vectors` (PostgreSQL, a searchable model) the rows get their search vectors
+    as they go in: write the rows they credit first. Like `bulk_create`, it skips `save()`
+    and signals; `pre_save` still runs (auto_now).
     """
     if not instances:
         return
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(instances, batch_size=batch_size)
         return
-    opts = model._meta
-    quote = connection.ops.quote_name
-    fields = opts.concrete_fields
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [opts.db_table, opts.pk.column, len(instances)],
-        )
-        for instance, (pk,) in zip(instances, cursor.fetchall(), strict=True):
-            instance.pk = pk
-        columns = ", ".join(quote(f.column) for f in fields)
-        with cursor.cursor.copy(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN") as copy:
-            for instance in instances:
-                copy.write_row(
-                    [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-                )
+    assign_ids(model, instances)
+    fields = [
+        f for f in model._meta.concrete_fields if not (with_vectors and f.name == "search_vector")
+    ]
+    rows = (
+        [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+        for instance in instances
+    )
+    if with_vectors:
+        with VectorCopy(model, fields) as vectors:
+            vectors.write(rows)
+    else:
+        copy_rows(model._meta.db_table, [f.column for f in fields], rows)
     for instance in instances:
         instance._state.adding = False
         instance._state.db = connection.alias
+
+
+def assign_ids(model, instances: list) -> None:
+    """Give the instances without a primary key one from the table's sequence (PostgreSQL)."""
+    missing = [instance for instance in instances if instance.pk is None]
+    if missing:
+        for instance, pk in zip(missing, next_ids(model, len(missing)), strict=True):
+            instance.pk = pk
 
 
 def insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
@@ -1262,15 +1288,8 @@ def insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
             [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=1000
         )
         return
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(model._meta.get_field(c.removesuffix("_id")).column) for c in columns)
-    table = quote(model._meta.db_table)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
+    names = [model._meta.get_field(c.removesuffix("_id")).column for c in columns]
+    copy_rows(model._meta.db_table, names, rows)
 
 
 @functools.cache
