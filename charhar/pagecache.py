@@ -9,11 +9,16 @@ into one *content state*:
 - a **boundary**: the next moment at which the clock alone changes what readers see.
 
 A page's ETag is derived from the state and the request, so a repeated request answers
-304 without rendering, and a cached page is keyed by the same value: a content change or a
-boundary passing makes every key new, and an entry never outlives the next boundary.
+304 without rendering. A cached page is stored under its address (path, language, method)
+with the ETag it was rendered for, and is served only while that ETag is still the current
+one: a content change or a boundary passing makes every stored page stale at once, and an
+entry never outlives the next boundary. The version, the boundary and the page come back
+in one round trip to the cache, and the state read then is the one the whole request sees
+(listing totals, the site's chrome in `charhar.templatetags.fragments`).
 Requests with a session (staff, anyone signed in) or a messages cookie are never cached.
 """
 
+import contextvars
 import datetime
 import hashlib
 import re
@@ -33,8 +38,10 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
 
 VERSION_KEY = "charhar:content-version"
-BOUNDARY_KEY = "charhar:content-boundary:{version}"
-PAGE_KEY = "charhar:page:{etag}"
+# (the version it was computed for, the boundary): one key, so that it is read together
+# with the version; a value left by an older version is recomputed, never trusted.
+BOUNDARY_KEY = "charhar:content-boundary"
+PAGE_KEY = "charhar:page:{address}"
 # Content apps whose rows appear on public pages.
 CONTENT_APPS = {"articles", "charhar", "experts", "publications", "taggit"}
 _UNCACHED_MODELS = {"charhar.redirect"}  # counts hits with update(); shows on no page
@@ -88,21 +95,56 @@ def _next_boundary(now) -> datetime.datetime | None:
     return min(candidates) if candidates else None
 
 
+# The content state of the request being served, read once by the page cache middleware.
+_request_state: contextvars.ContextVar = contextvars.ContextVar("content_state", default=None)
+
+
 def content_state(now=None) -> tuple[str, datetime.datetime | None]:
-    """(version, boundary): what every public page currently depends on."""
-    now = now or timezone.now()
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        if not cache.add(VERSION_KEY, version, timeout=None):
-            version = cache.get(VERSION_KEY, version)
-    key = BOUNDARY_KEY.format(version=version)
-    boundary = cache.get(key, "missing")
-    if boundary == "missing" or (boundary is not None and boundary <= now):
-        boundary = _next_boundary(now)
-        timeout = None if boundary is None else max(1, int((boundary - now).total_seconds()))
-        cache.set(key, boundary, timeout=timeout)
+    """(version, boundary): what every public page currently depends on.
+
+    During an anonymous read it is the state the page cache read at the start of the
+    request, so every part of the page agrees with its ETag at no further cost.
+    """
+    state = _request_state.get()
+    if state is not None:
+        return state
+    version, boundary, _values = _read_state(now or timezone.now())
     return version, boundary
+
+
+def content_version() -> str:
+    """The content version alone: what depends on content but not on the clock (the site's
+    header and footer). Never queries the database."""
+    state = _request_state.get()
+    if state is not None:
+        return state[0]
+    return _version(cache.get(VERSION_KEY))
+
+
+def _version(stored: str | None) -> str:
+    if stored is not None:
+        return stored
+    version = uuid.uuid4().hex
+    if not cache.add(VERSION_KEY, version, timeout=None):
+        version = cache.get(VERSION_KEY, version)
+    return version
+
+
+def _read_state(now, *keys: str) -> tuple[str, datetime.datetime | None, dict]:
+    """The content state and the values of `keys`, in one round trip to the cache."""
+    values = cache.get_many([VERSION_KEY, BOUNDARY_KEY, *keys])
+    version = _version(values.get(VERSION_KEY))
+    stored = values.get(BOUNDARY_KEY)
+    if (
+        isinstance(stored, tuple)
+        and stored[0] == version
+        and (stored[1] is None or stored[1] > now)
+    ):
+        return version, stored[1], values
+    boundary = _next_boundary(now)
+    timeout = None if boundary is None else max(1, int((boundary - now).total_seconds()))
+    cache.set(BOUNDARY_KEY, (version, boundary), timeout=timeout)
+    return version, boundary, values
 
 
 def _is_anonymous_read(request) -> bool:
@@ -112,6 +154,10 @@ def _is_anonymous_read(request) -> bool:
         and "messages" not in request.COOKIES
         and not request.path.startswith((_admin_prefix(), "/preview/"))
     )
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
 def _admin_prefix() -> str:
@@ -128,13 +174,21 @@ class PageCacheMiddleware:
         if not _is_anonymous_read(request):
             return self.get_response(request)
         now = timezone.now()
-        version, boundary = content_state(now)
+        seconds = settings.PAGE_CACHE_SECONDS
+        address = _digest(request.get_full_path(), request.LANGUAGE_CODE, request.method)
+        key = PAGE_KEY.format(address=address)
+        version, boundary, values = _read_state(now, *([key] if seconds > 0 else []))
+        token = _request_state.set((version, boundary))
+        try:
+            return self._respond(request, now, version, boundary, values.get(key), key)
+        finally:
+            _request_state.reset(token)
+
+    def _respond(self, request, now, version, boundary, cached, key):
         stamp = boundary.isoformat() if boundary else ""
-        digest = hashlib.sha256(
-            "|".join(
-                (version, stamp, request.get_full_path(), request.LANGUAGE_CODE, request.method)
-            ).encode()
-        ).hexdigest()[:32]
+        digest = _digest(
+            version, stamp, request.get_full_path(), request.LANGUAGE_CODE, request.method
+        )
         etag = quote_etag(digest)
 
         if etag in parse_etags(request.headers.get("If-None-Match", "")):
@@ -146,11 +200,8 @@ class PageCacheMiddleware:
             return response
 
         seconds = settings.PAGE_CACHE_SECONDS
-        key = PAGE_KEY.format(etag=digest)
-        if seconds > 0:
-            cached = cache.get(key)
-            if cached is not None:
-                return self._from_cache(request, cached, etag)
+        if seconds > 0 and isinstance(cached, tuple) and len(cached) == 3 and cached[0] == etag:
+            return self._from_cache(request, cached[1:], etag)
 
         response = self.get_response(request)
         if response.status_code != 200 or response.streaming or not self._cacheable(response):
@@ -160,7 +211,7 @@ class PageCacheMiddleware:
         if seconds > 0:
             if boundary is not None:
                 seconds = min(seconds, max(1, int((boundary - now).total_seconds())))
-            cache.set(key, self._to_cache(request, response), timeout=seconds)
+            cache.set(key, (etag, *self._to_cache(request, response)), timeout=seconds)
         return response
 
     @staticmethod

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from articles.factories import PublishedArticleFactory, ScheduledArticleFactory
 from articles.models import Article
+from charhar.pagecache import BOUNDARY_KEY, VERSION_KEY
 
 pytestmark = pytest.mark.django_db
 PROJECT = Path(__file__).resolve().parent.parent
@@ -218,3 +219,102 @@ def test_listing_totals_are_counted_once_per_content_state(client):
     third, html = count_queries()
     assert third == 1
     assert "One more" in html
+
+
+class _CacheCalls:
+    """Counts the calls the site makes to the real cache backend (each one is a round trip
+    to Redis in production), passing every call through. Calls the backend makes to itself
+    (local memory's get_many asks get for each key) are not the site's and are not counted."""
+
+    METHODS = ("get", "get_many", "set", "set_many", "add", "delete", "incr", "touch")
+
+    def __init__(self, monkeypatch):
+        from django.core.cache import caches
+
+        self.calls = []
+        self.keys = []
+        self._depth = 0
+        backend = caches["default"]
+        for name in self.METHODS:
+            original = getattr(backend, name)
+
+            def spy(*args, _name=name, _original=original, **kwargs):
+                if self._depth == 0:
+                    self.calls.append(_name)
+                    keys = args[0] if args else ()
+                    self.keys.extend([keys] if isinstance(keys, str) else keys)
+                self._depth += 1
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    self._depth -= 1
+
+            monkeypatch.setattr(backend, name, spy)
+
+
+def test_a_cached_page_costs_one_round_trip_to_the_cache_and_no_query(
+    client, page_cache, monkeypatch
+):
+    PublishedArticleFactory()
+    _get(client)
+    calls = _CacheCalls(monkeypatch)
+    with CaptureQueriesContext(connection) as queries:
+        response = _get(client)
+    assert response["X-Page-Cache"] == "hit"
+    assert calls.calls == ["get_many"]
+    assert len(queries) == 0
+
+
+def test_a_cached_page_opens_no_session_and_sets_only_the_csrf_cookie(client, page_cache):
+    PublishedArticleFactory()
+    _get(client)
+    response = _get(client)
+    assert response["X-Page-Cache"] == "hit"
+    assert set(response.cookies) == {"csrftoken"}
+    assert "sessionid" not in client.cookies
+    # Frame denial comes with cached pages as with rendered ones.
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_a_listing_counts_and_renders_with_the_state_its_etag_was_made_from(client, monkeypatch):
+    PublishedArticleFactory.create_batch(3)
+    _get(client)
+    calls = _CacheCalls(monkeypatch)
+    response = _get(client)
+    assert response.status_code == 200
+    # The state is read once, at the start; the listing's total comes from the cache
+    # without reading the state again.
+    assert calls.calls[0] == "get_many"
+    assert calls.keys.count(VERSION_KEY) == 1
+    assert calls.keys.count(BOUNDARY_KEY) == 1
+    assert any(key.startswith("charhar:count:") for key in calls.keys)
+
+
+def test_a_page_stored_for_an_older_state_is_rendered_again_not_served(client, page_cache):
+    from charhar.pagecache import bump_content_version
+
+    PublishedArticleFactory(title="First")
+    _get(client)
+    assert _get(client)["X-Page-Cache"] == "hit"
+    bump_content_version()
+    response = _get(client)
+    assert "X-Page-Cache" not in response
+    assert _get(client)["X-Page-Cache"] == "hit"
+
+
+def test_a_boundary_computed_for_another_version_is_not_trusted(time_machine):
+    from django.core.cache import cache
+
+    from charhar.pagecache import bump_content_version, content_state
+
+    start = datetime.datetime(2026, 3, 1, 8, 0, tzinfo=datetime.UTC)
+    time_machine.move_to(start, tick=False)
+    bump_content_version()
+    version, boundary = content_state()
+    assert boundary is None
+    # Another server, still on an older version, writes its boundary after the change.
+    at = start + datetime.timedelta(hours=3)
+    ScheduledArticleFactory(published_at=at)
+    version, _ = content_state()
+    cache.set(BOUNDARY_KEY, ("an older version", None))
+    assert content_state() == (version, at)

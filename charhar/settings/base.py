@@ -70,16 +70,20 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # Before anything that may query: a 503 with Retry-After while the database is away.
     "charhar.middleware.DatabaseUnavailableMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page cache needs only the reader's language, trailing-slash redirects and the CSRF
+    # cookie (for each reader's own token in a cached page) before it. A page it serves
+    # skips sessions, authentication, messages and history, which anonymous readers without
+    # a session cookie (the only ones it serves) never need.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "charhar.pagecache.PageCacheMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Revisions record the signed-in user who made each change.
     "simple_history.middleware.HistoryRequestMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "charhar.pagecache.PageCacheMiddleware",
     "charhar.middleware.RedirectFallbackMiddleware",
     # Last, as django-axes requires: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
