@@ -11,7 +11,8 @@ def canonical_url(request) -> str:
     """The page's address on the public site: its path, and its page number past the first."""
     url = settings.SITE_URL + request.path
     page = request.GET.get("page", "")
-    if page.isdigit() and int(page) > 1:
+    # isdecimal(), not isdigit(): "²" is a digit to Python but not a number int() reads.
+    if page.isdecimal() and int(page) > 1:
         url += f"?page={int(page)}"
     return url
 

@@ -70,10 +70,16 @@ _CLEANER = nh3.Cleaner(
 )
 
 
+# Characters no HTML document may contain (control characters but tab and line breaks, lone
+# surrogates, non-characters): the Office tidy's parser refuses them outright.
+_UNUSABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
 def clean_html(html: str) -> str:
     """Return `html` with everything outside the allowed tags, attributes and schemes removed."""
     if not html:
         return ""
+    html = _UNUSABLE.sub("", html)
     lowered = html.lower()
     if any(marker in lowered for marker in _OFFICE_MARKERS):
         html = _tidy_office_markup(html)

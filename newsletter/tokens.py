@@ -65,6 +65,6 @@ def read_subscriber_token(token: str) -> int:
         value = signing.Signer(salt=SUBSCRIBER_SALT).unsign(token)
     except signing.BadSignature as exc:
         raise InvalidToken from exc
-    if not value.isdigit():
+    if not value.isdecimal():
         raise InvalidToken
     return int(value)
