@@ -5,6 +5,7 @@ find it on the home page; pasting from Word into the editor gives clean HTML."""
 import re
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from articles.models import Article
@@ -16,7 +17,7 @@ PASSWORD = "a long editorial password"
 
 
 def _sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
+    page.goto(live_server.url + reverse("admin:login"))
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
@@ -27,7 +28,7 @@ def test_an_editor_writes_and_publishes_an_article_that_appears_on_the_home_page
     role_user("Editor", "chief", PASSWORD)
     _sign_in(page, live_server, "chief")
 
-    page.goto(f"{live_server.url}/admin/articles/article/add/")
+    page.goto(live_server.url + reverse("admin:articles_article_add"))
     page.fill("#id_title", "Track-two talks resume in Geneva")
     page.press("#id_title", "End")  # the admin fills the slug in as the title is typed
     expect(page.locator("#id_slug")).to_have_value("track-two-talks-resume-in-geneva")
@@ -76,7 +77,7 @@ WORD_CLIPBOARD = (
 def test_pasting_from_word_into_the_editor_gives_clean_html(page, live_server):
     role_user("Contributor", "fellow", PASSWORD)
     _sign_in(page, live_server, "fellow")
-    page.goto(f"{live_server.url}/admin/articles/article/add/")
+    page.goto(live_server.url + reverse("admin:articles_article_add"))
     page.fill("#id_title", "Pasted piece")
     body = page.frame_locator("#id_body_ifr").locator("body")
     expect(body).to_be_visible()

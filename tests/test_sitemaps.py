@@ -120,5 +120,5 @@ def test_robots_txt_points_at_the_sitemap_and_keeps_search_and_admin_out(client)
     lines = response.content.decode().splitlines()
     assert "User-agent: *" in lines
     assert "Disallow: /search/" in lines
-    assert "Disallow: /admin/" in lines
+    assert f"Disallow: {reverse('admin:index')}" in lines
     assert "Sitemap: http://testserver/sitemap.xml" in lines
