@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView
 from taggit.models import Tag
 
+from charhar.caching import cached_row_or_404
 from charhar.models import Region, Topic
 from charhar.views import ListingView
 
@@ -80,7 +81,7 @@ class _GroupArticleList(ArticleListView):
     lookup = ""
 
     def get_queryset(self):
-        self.group = get_object_or_404(self.group_model, slug=self.kwargs["slug"])
+        self.group = cached_row_or_404(self.group_model, self.kwargs["slug"])
         return super().get_queryset().filter(**{self.lookup: self.group})
 
     def get_heading(self):

@@ -7,6 +7,8 @@ several app servers run); the timeout bounds staleness with a per-process cache.
 
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 TIMEOUT = 300
 _registered: set[type] = set()
@@ -25,6 +27,17 @@ def cached_rows(model) -> list:
         rows = list(model._default_manager.all())
         cache.set(_key(model), rows, TIMEOUT)
     return rows
+
+
+def cached_row_or_404(model, slug: str):
+    """The row of `model` with this slug, from the cached rows when `model` is registered
+    (no query), else from the database; a 404 when there is none."""
+    if model not in _registered:
+        return get_object_or_404(model, slug=slug)
+    for row in cached_rows(model):
+        if row.slug == slug:
+            return row
+    raise Http404(f"No {model._meta.verbose_name} matches the given query.")
 
 
 def register(*models) -> None:

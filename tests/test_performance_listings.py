@@ -234,3 +234,16 @@ def test_the_home_page_finds_each_series_latest_issues_in_its_index(client):
     [plan] = plans.values()
     assert "publication_series_latest" in plan
     assert "Seq Scan on publications_publication" not in plan
+
+
+def test_a_topic_page_finds_its_topic_among_the_cached_rows_and_follows_a_rename(client, listing):
+    topic = listing["topic"]
+    client.get(topic.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(topic.get_absolute_url()).status_code == 200
+    assert not any('FROM "charhar_topic"' in query["sql"] for query in queries)
+
+    topic.slug = "renamed-topic"
+    topic.save()
+    assert _walk(client, "/topics/renamed-topic/", 3) == listing["expected"]
+    assert client.get("/topics/no-such-topic/").status_code == 404
