@@ -575,25 +575,38 @@ def _has_lexemes(text: str) -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def _rank_sql() -> str:
-    """The rank of a row of `recency` by its own model's stored vector, read by primary key:
-    the vectors stay out of the hits, which are kept and sorted many times over."""
-    qn = connection.ops.quote_name
-    cases = " ".join(
-        f"WHEN '{kind}' THEN (SELECT ts_rank(t.search_vector, tsq.query) "  # noqa: S608
-        f"FROM {qn(model._meta.db_table)} t WHERE t.id = recency.id)"
-        for kind, model in ((ARTICLE, Article), (PUBLICATION, Publication), (EXPERT, Expert))
-    )
-    return f"CASE recency.type {cases} END"
+# For the search statements only, on PostgreSQL:
+# - no JIT compilation: the planner weighs a statement over many hits as worth compiling, and
+#   compiling it takes longer (0.4 to 0.5 s) than running it;
+# - no sequential scan where an index serves: for a word in most articles the planner prefers
+#   reading the whole table and testing every row's vector, which it costs as cheap though
+#   the vectors are stored apart (TOAST) and must be fetched and decompressed; the GIN index's
+#   exact bitmap needs no vector at all (3 times faster at 90,000 hits). Tables no index
+#   serves are still read whole.
+SEARCH_SETTINGS = "SELECT set_config('jit', 'off', true), set_config('enable_seqscan', 'off', true)"
 
 
 def _run(sql: str, params: list) -> list[tuple]:
-    """The rows of one search statement. On PostgreSQL without JIT compilation: the planner
-    weighs a statement over many hits as worth compiling, and compiling it takes longer (some
-    hundreds of milliseconds) than running it."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL jit = off")
+    """The rows of one search statement, with `SEARCH_SETTINGS` on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    if connection.in_atomic_block:
+        # Local settings last until the transaction ends, so inside one already they are
+        # taken back by rolling back to a savepoint: the statement wrote nothing.
+        savepoint = transaction.savepoint()
+        try:
+            return _read_with_settings(sql, params)
+        finally:
+            transaction.savepoint_rollback(savepoint)
+    with transaction.atomic():
+        return _read_with_settings(sql, params)
+
+
+def _read_with_settings(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(SEARCH_SETTINGS)
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -688,40 +701,68 @@ class Search:
             experts = self._in(experts, Expert.regions.through, "expert_id", region=region)
         return self._match(experts, EXPERT)
 
-    def _hits(self) -> tuple[str, list]:
-        """The SQL of the filtered hits of every model (`HIT_COLUMNS`), as one UNION ALL."""
+    def _hits(self) -> dict[str, tuple[str, list]]:
+        """The SQL of each model's filtered hits (`HIT_COLUMNS`), by kind of hit."""
         builders = {
             ARTICLE: self._articles,
             PUBLICATION: self._publications,
             EXPERT: self._experts,
         }
-        return _union({kind: builders[kind]() for kind in self.filters.types()}, HIT_COLUMNS)
+        parts = {}
+        for kind in self.filters.types():
+            sql, params = _union({kind: builders[kind]()}, HIT_COLUMNS)
+            if sql:
+                parts[kind] = (sql, params)
+        return parts
 
-    def _with(self) -> tuple[str, list]:
-        """``WITH`` the hits and `ordered` (type, id, date, score, later): each hit with what
-        the order reads, ranked on PostgreSQL only for the matches `RANKED` allows."""
-        hits_sql, params = self._hits()
-        if not hits_sql:
-            return "", []
-        sql = f"WITH hits ({', '.join(HIT_COLUMNS)}) AS ({hits_sql}), "
+    def _with(self, need: int) -> tuple[str, list, list[str]]:
+        """``WITH`` each model's hits (``hits_article`` …: apart, so the planner knows how
+        many rows each join starts from), all of them (``hits``) and `ordered` (type, id,
+        date, score, later), enough of it for the first `need` places; with the kinds of hit
+        that can be found.
+
+        Full-text relevance ranks each model's newest `RANKED` hits, reading their vectors by
+        primary key, and lets the next `need` of each follow, newest first (`later`); a top-N
+        sort of each model's hits finds both, so nothing sorts every hit.
+        """
+        parts = self._hits()
+        if not parts:
+            return "", [], []
+        columns = ", ".join(HIT_COLUMNS)
+        ctes, params = [], []
+        for kind, (sql, part_params) in parts.items():
+            ctes.append(f"hits_{kind} ({columns}) AS ({sql})")
+            params.extend(part_params)
+        every = " UNION ALL ".join(f"SELECT * FROM hits_{kind}" for kind in parts)  # noqa: S608
+        # Read through, not copied: PostgreSQL would otherwise store every hit a second time.
+        inline = "NOT MATERIALIZED " if connection.vendor == "postgresql" else ""
+        ctes.append(f"hits ({columns}) AS {inline}({every})")
         if self.sort == "relevance" and self.full_text:
-            sql += (
-                "tsq (query) AS (SELECT websearch_to_tsquery(%s::regconfig, %s)), "  # noqa: S608
-                "recency AS (SELECT type, id, date, ROW_NUMBER() OVER "
-                "(PARTITION BY type ORDER BY date DESC NULLS LAST, id DESC) AS n FROM hits), "
-                "ordered (type, id, date, score, later) AS ("
-                f"SELECT recency.type, recency.id, recency.date, {_rank_sql()}, 0 "
-                f"FROM recency, tsq WHERE recency.n <= {RANKED} UNION ALL "
-                "SELECT type, id, date, CAST(0 AS REAL), 1 "
-                f"FROM recency WHERE recency.n > {RANKED}) "
-            )
-            params = [*params, CONFIG, self.query]
+            ctes.append("tsq (query) AS (SELECT websearch_to_tsquery(%s::regconfig, %s))")
+            params.extend([CONFIG, self.query])
+            qn = connection.ops.quote_name
+            models = {ARTICLE: Article, PUBLICATION: Publication, EXPERT: Expert}
+            ranked, later = [], []
+            for kind in parts:
+                newest = (
+                    f"SELECT type, id, date FROM hits_{kind} "  # noqa: S608
+                    "ORDER BY date DESC NULLS LAST, id DESC"
+                )
+                table = qn(models[kind]._meta.db_table)
+                ranked.append(
+                    "SELECT c.type, c.id, c.date, "  # noqa: S608
+                    f"(SELECT ts_rank(t.search_vector, tsq.query) FROM {table} t "
+                    f"WHERE t.id = c.id), 0 FROM ({newest} LIMIT {RANKED}) c, tsq"
+                )
+                later.append(
+                    "SELECT type, id, date, CAST(0 AS REAL), 1 "  # noqa: S608
+                    f"FROM ({newest} LIMIT {int(need)} OFFSET {RANKED}) l"
+                )
+            order = " UNION ALL ".join(ranked + later)
         else:
-            sql += (
-                "ordered (type, id, date, score, later) AS "
-                "(SELECT type, id, date, score, 0 FROM hits) "
-            )
-        return sql, params
+            order = "SELECT type, id, date, score, 0 FROM hits"
+        ctes.append(f"ordered (type, id, date, score, later) AS ({order})")
+        return "WITH " + ", ".join(ctes) + " ", params, list(parts)
 
     # Counts, facets and the order ----------------------------------------------------------
 
@@ -767,7 +808,7 @@ class Search:
 
     def _read_summary(self) -> dict:
         summary = {"full_text": self.full_text, "facets": [], "lead": []}
-        with_sql, params = self._with()
+        with_sql, params, kinds = self._with(LEAD)
         if not with_sql:
             return summary
         keys = ORDER_KEYS[self.sort]
@@ -775,7 +816,7 @@ class Search:
             f"SELECT 'hit', o.id, o.type, NULL, ROW_NUMBER() OVER (ORDER BY {keys}) "  # noqa: S608
             f"FROM (SELECT * FROM ordered ORDER BY {keys} LIMIT {LEAD}) o"
         )
-        rows = _run(f"{with_sql}{_facet_sql()} UNION ALL {lead}", params)
+        rows = _run(f"{with_sql}{_facet_sql(kinds)} UNION ALL {lead}", params)
         summary["facets"] = [row for row in rows if row[0] != "hit"]
         summary["lead"] = [
             (row[2], row[1])
@@ -791,7 +832,7 @@ class Search:
         key = self._cache_key(offset, limit)
         places = cache.get(key)
         if places is None:
-            with_sql, params = self._with()
+            with_sql, params, _kinds = self._with(offset + limit)
             rows = _run(
                 f"{with_sql}SELECT type, id FROM ordered "  # noqa: S608
                 f"ORDER BY {ORDER_KEYS[self.sort]} LIMIT %s OFFSET %s",
@@ -937,8 +978,9 @@ def _aware(value):
     return value
 
 
-def _facet_sql() -> str:
-    """Every facet's counts over the hits, as rows (dimension, id, name, slug, count).
+def _facet_sql(kinds: list[str]) -> str:
+    """Every facet's counts over the hits, as rows (dimension, id, name, slug, count), for
+    the `kinds` of hit the search has (``hits_<kind>``).
 
     The SQL is made of the models' table and column names and constants, never of input:
     what readers type reaches the database only as parameters of the ORM-built hits.
@@ -947,23 +989,16 @@ def _facet_sql() -> str:
 
     def m2m(through, owner_column, value_column, kind):
         return (
-            f"SELECT t.{qn(value_column)} AS value_id FROM hits h "  # noqa: S608
-            f"JOIN {qn(through._meta.db_table)} t ON t.{qn(owner_column)} = h.id "
-            f"WHERE h.type = '{kind}'"
-        )
-
-    def through_columns(m2m_field):
-        return (
-            m2m_field.remote_field.through,
-            m2m_field.m2m_column_name(),
-            m2m_field.m2m_reverse_name(),
+            f"SELECT t.{qn(value_column)} AS value_id FROM hits_{kind} h "  # noqa: S608
+            f"JOIN {qn(through._meta.db_table)} t ON t.{qn(owner_column)} = h.id"
         )
 
     def by_relation(dim, relations):
-        parts = []
-        for kind, m2m_field in relations:
-            through, owner, value = through_columns(m2m_field)
-            parts.append(m2m(through, owner, value, kind))
+        parts = [
+            m2m(field.remote_field.through, field.m2m_column_name(), field.m2m_reverse_name(), kind)
+            for kind, field in relations
+            if kind in kinds
+        ]
         return (
             f"SELECT '{dim}' AS dim, x.value_id AS id, NULL AS name, NULL AS slug, "  # noqa: S608
             f"COUNT(*) AS n FROM ({' UNION ALL '.join(parts)}) x GROUP BY x.value_id"
@@ -975,42 +1010,46 @@ def _facet_sql() -> str:
             f"WHERE {column} IS NOT NULL GROUP BY {column}"
         )
 
-    article_authors = m2m(ArticleAuthor, "article_id", "expert_id", ARTICLE)
-    publication_authors = (
-        f"SELECT DISTINCT t.expert_id AS value_id, t.publication_id FROM hits h "  # noqa: S608
-        f"JOIN {qn(PublicationAuthor._meta.db_table)} t ON t.publication_id = h.id "
-        f"WHERE h.type = '{PUBLICATION}'"
-    )
-    experts = (
-        f"SELECT 'expert', e.id, e.name, e.slug, COUNT(*) FROM ("  # noqa: S608
-        f"SELECT value_id FROM ({article_authors}) a UNION ALL "
-        f"SELECT value_id FROM ({publication_authors}) p"
-        f") x JOIN {qn(Expert._meta.db_table)} e ON e.id = x.value_id AND e.is_active "
-        f"GROUP BY e.id, e.name, e.slug"
-    )
+    credited = []
+    if ARTICLE in kinds:
+        credited.append(
+            "SELECT value_id FROM ("  # noqa: S608
+            f"{m2m(ArticleAuthor, 'article_id', 'expert_id', ARTICLE)}) a"
+        )
+    if PUBLICATION in kinds:
+        # A publication may credit one expert in two roles: it counts once.
+        credited.append(
+            "SELECT value_id FROM (SELECT DISTINCT t.expert_id AS value_id, "  # noqa: S608
+            f"t.publication_id FROM hits_{PUBLICATION} h "
+            f"JOIN {qn(PublicationAuthor._meta.db_table)} t ON t.publication_id = h.id) p"
+        )
     facets = [
         "SELECT 'kind', NULL, kind, NULL, COUNT(*) FROM hits GROUP BY kind",
         plain("section", "section_id"),
         plain("series", "series_id"),
         plain("year", "year"),
-        by_relation(
-            "topic",
-            [
-                (ARTICLE, Article._meta.get_field("topics")),
-                (EXPERT, Expert._meta.get_field("topics")),
-                (PUBLICATION, Publication._meta.get_field("topics")),
-            ],
-        ),
-        by_relation(
-            "region",
-            [
-                (ARTICLE, Article._meta.get_field("regions")),
-                (EXPERT, Expert._meta.get_field("regions")),
-                (PUBLICATION, Publication._meta.get_field("regions")),
-            ],
-        ),
-        experts,
     ]
+    for dim in ("topics", "regions"):
+        facets.append(
+            by_relation(
+                dim[:-1],
+                [
+                    (kind, model._meta.get_field(dim))
+                    for kind, model in (
+                        (ARTICLE, Article),
+                        (EXPERT, Expert),
+                        (PUBLICATION, Publication),
+                    )
+                ],
+            )
+        )
+    if credited:
+        facets.append(
+            f"SELECT 'expert', e.id, e.name, e.slug, COUNT(*) FROM ("  # noqa: S608
+            f"{' UNION ALL '.join(credited)}"
+            f") x JOIN {qn(Expert._meta.db_table)} e ON e.id = x.value_id AND e.is_active "
+            f"GROUP BY e.id, e.name, e.slug"
+        )
     return " UNION ALL ".join(facets)
 
 

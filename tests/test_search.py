@@ -651,9 +651,22 @@ def test_with_many_matches_the_newest_are_ranked_and_older_ones_follow_by_date(c
 
 
 @pytest.mark.postgres
-def test_search_statements_run_without_jit_compilation(client, library):
+def test_search_statements_run_without_jit_or_sequential_scans(client, library):
     with CaptureQueriesContext(connection) as queries:
         search(client, q="summit", topic=library["peace"].slug)
     statements = [q["sql"] for q in queries.captured_queries]
     at_hits = next(i for i, sql in enumerate(statements) if sql.startswith("WITH hits"))
-    assert statements[at_hits - 1] == "SET LOCAL jit = off"
+    assert statements[at_hits - 1] == search_module.SEARCH_SETTINGS
+    with connection.cursor() as cursor:  # for that transaction only
+        cursor.execute("SELECT current_setting('jit'), current_setting('enable_seqscan')")
+        assert cursor.fetchone() == ("on", "on")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_search_settings_end_with_the_search_statement(client):
+    PublishedArticleFactory(title="Summit outside a test transaction")
+    assert result_titles(search(client, q="summit")) == ["Summit outside a test transaction"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('enable_seqscan')")
+        assert cursor.fetchone() == ("on", "on")
