@@ -1,7 +1,7 @@
 """Search benchmark: server time of /search/ with facets, through the Django test client.
 
     DEBUG=1 PAGE_CACHE_SECONDS=0 DATABASE_URL=postgres://…/charhar_bulk \\
-        .venv/bin/python bench/search.py [--rounds 20] [--mix 200] [--only NAME]
+        .venv/bin/python bench/search.py [--rounds 20] [--mix 200] [--only NAME] [--cold-only]
 
 The page cache is off, so every request renders. Each scenario's requests are timed twice:
 
@@ -134,6 +134,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--mix", type=int, default=200)
     parser.add_argument("--only", action="append", help="scenario names to run (repeatable)")
+    parser.add_argument("--cold-only", action="store_true", help="skip the warm runs")
     args = parser.parse_args()
     client = Client(HTTP_HOST="localhost")
     client.get("/search/", {"q": "warm"})
@@ -142,6 +143,8 @@ def main():
         if args.only and name not in args.only:
             continue
         report(name, "cold", *measure(client, requests, cold=True))
+        if args.cold_only:
+            continue
         if name == "mix":
             bump_content_version()
             content_state()
