@@ -6,6 +6,7 @@ import math
 
 from django.conf import settings
 from django.contrib import admin
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views import static
@@ -70,3 +71,18 @@ def lockout_response(request, original_response=None, credentials=None):
         "site_title": admin.site.site_title,
     }
     return render(request, "admin/lockout.html", context, status=429)
+
+
+class NulInAddressMiddleware:
+    """An address with a NUL character in it names nothing: answer 404 before any view or
+    redirect looks it up. PostgreSQL refuses NUL in any text it is given, so the lookup of a
+    slug such as `/articles/a%00b/` would otherwise fail as a server error. (Form fields
+    refuse NUL themselves, and search cleans it out of what was typed.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path_info:
+            raise Http404("There is no such page.")
+        return self.get_response(request)

@@ -551,3 +551,13 @@ def test_no_page_breaks_the_content_security_policy_in_a_browser(page, live_serv
     editor_body.get_by_text("Under the policy.").wait_for()
     page.wait_for_load_state("networkidle")
     assert _violations(messages) == []
+
+
+@pytest.mark.django_db
+def test_an_address_with_a_nul_is_a_404_before_any_lookup(client):
+    """PostgreSQL refuses NUL in text: the slug lookup would otherwise be a server error."""
+    article = PublishedArticleFactory()
+    url = article.get_absolute_url().rstrip("/") + "%00/"
+    response = client.get(url)
+    assert response.status_code == 404
+    assert client.get("/about/%00/").status_code == 404

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     # Outside the page cache, so a page served from it gets a header with its own nonce.
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Addresses no database can look up (a NUL in a slug) are a 404 before any lookup.
+    "charhar.security.NulInAddressMiddleware",
     # Before anything that may query: a 503 with Retry-After while the database is away.
     "charhar.middleware.DatabaseUnavailableMiddleware",
     # The page cache needs only the reader's language, trailing-slash redirects and the CSRF
