@@ -13,12 +13,15 @@ a change of its credits (signals below, connected in ``CharharConfig.ready``). C
 writes without ``save()`` (``bulk_create``, ``update``, imports) calls
 `refresh_search_vectors` with the rows it wrote: one UPDATE for any number of rows.
 
-**One round trip for facets.** The filtered hits of the three models are one ``UNION ALL``
-(each part built by the ORM from the model's ``published()`` queryset, so visibility is
-decided in the one usual place); the facet counts are all read from that set in a single
-statement. Filters on topics, regions and experts combine with AND and may repeat;
-kind, section and series take one value. Every count is taken over the current results,
-so a facet's number is exactly the total of the search its link leads to.
+**One statement for counts and order, cached.** The filtered hits of the three models
+(each built by the ORM from the model's ``published()`` queryset, so visibility is decided
+in the one usual place) are found once; every facet count and the first `LEAD` places of the
+order are read from them in a single statement, whose result is cached per search and
+content state. A page then reads its 20 rows by primary key. Filters on topics, regions and
+experts combine with AND and may repeat; kind, section and series take one value. Every
+count is taken over the current results, so a facet's number is exactly the total of the
+search its link leads to. On PostgreSQL, relevance ranks the newest `RANKED` matches of each
+model (docs/search.md).
 """
 
 import datetime
