@@ -158,14 +158,19 @@ def section(request, section):
         raise Http404("There is no such page of this sitemap.") from exc
 
 
+DEFAULT_ADMIN_URL = "admin/"
+
+
 @require_GET
 def robots_txt(request):
-    """Crawlers may read everything readers can, except search results and the admin."""
-    lines = [
-        "User-agent: *",
-        "Disallow: " + reverse("search"),
-        "Disallow: " + reverse("admin:index"),
-        "",
-        "Sitemap: " + settings.SITE_URL + reverse("sitemap"),
-    ]
+    """Crawlers may read everything readers can, except search results and the admin.
+
+    An admin moved off the well-known path by `ADMIN_URL` is not named: robots.txt is public,
+    and naming it would hand the path to the scanners it is hidden from. Nothing links to it,
+    and its pages answer signed-out visitors with the sign-in form only.
+    """
+    lines = ["User-agent: *", "Disallow: " + reverse("search")]
+    if settings.ADMIN_URL == DEFAULT_ADMIN_URL:
+        lines.append("Disallow: " + reverse("admin:index"))
+    lines += ["", "Sitemap: " + settings.SITE_URL + reverse("sitemap")]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -122,3 +122,11 @@ def test_robots_txt_points_at_the_sitemap_and_keeps_search_and_admin_out(client)
     assert "Disallow: /search/" in lines
     assert f"Disallow: {reverse('admin:index')}" in lines
     assert "Sitemap: http://testserver/sitemap.xml" in lines
+
+
+def test_robots_txt_does_not_name_an_admin_moved_off_the_well_known_path(client, settings):
+    settings.ADMIN_URL = "backoffice-7f3a/"
+    text = client.get("/robots.txt").content.decode()
+    assert "Disallow: /search/" in text.splitlines()
+    assert "backoffice" not in text
+    assert reverse("admin:index") not in text
