@@ -261,6 +261,8 @@ class GenerationResult:
     skipped: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     elapsed: float = 0.0
+    # False when the shared cache could not be told of the new content (its server down).
+    cache_told: bool = True
 
     @property
     def created_anything(self) -> bool:
@@ -947,6 +949,6 @@ def generate_content(
         with generator.clock("analyze"):
             _analyze()
         # bulk_create sends no signals: tell every app server's page cache ourselves.
-        bump_content_version()
+        result.cache_told = bump_content_version()
     result.elapsed = time.perf_counter() - started
     return result

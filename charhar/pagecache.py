@@ -51,9 +51,33 @@ _TOKEN_PLACEHOLDER = b"\x00csrf\x00"
 _NONCE_PLACEHOLDER = b"\x00nonce\x00"
 
 
-def bump_content_version(**kwargs) -> None:
-    """Mark every cached page and ETag as stale, on all app servers sharing the cache."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+# Set when this process could not store a new content version; see bump_content_version.
+_lost_bump = False
+
+
+def bump_content_version(**kwargs) -> bool:
+    """Mark every cached page and ETag as stale, on all app servers sharing the cache.
+
+    Returns whether the cache server took the new version. Its errors are ignored so that
+    the site keeps serving while it is down (`CACHE_URL` in charhar/settings), and a version
+    written then is lost: the pages cached before the outage would be served again once the
+    server is back, edits or not. So a lost version is written again at the start of each of
+    this process's next requests (`PageCacheMiddleware`) until it lands.
+    """
+    global _lost_bump
+    version = uuid.uuid4().hex
+    cache.set(VERSION_KEY, version, timeout=None)
+    # Reading back another process's newer version counts as lost too: writing once more
+    # costs only an extra round of rendering, a version really lost costs stale pages.
+    _lost_bump = cache.get(VERSION_KEY) != version
+    return not _lost_bump
+
+
+CACHE_NOT_TOLD = (
+    "The cache server could not be reached to mark cached pages stale: readers may see pages "
+    "from before this change until they expire (PAGE_CACHE_SECONDS) or until the next save "
+    "in the admin once the cache server is back."
+)
 
 
 def _content_changed(sender, **kwargs):
@@ -171,6 +195,8 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if _lost_bump:
+            bump_content_version()
         if not _is_anonymous_read(request):
             return self.get_response(request)
         now = timezone.now()

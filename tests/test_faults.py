@@ -4,6 +4,7 @@ that cannot be opened, an SMTP port that refuses connections."""
 
 import asyncio
 import datetime
+import io
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
+from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.db.utils import load_backend
 from django.urls import reverse
@@ -540,3 +542,85 @@ def test_a_send_killed_midway_completes_on_the_next_run_losing_nobody(shared_dat
     )
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENT
+
+
+# --- The cache server restarting ----------------------------------------------------------------
+
+
+@pytest.fixture
+def restartable_redis(tmp_path):
+    """A Redis server of the test's own that keeps its data across a restart (append-only
+    file), as a production one does: `stop()` and `start()` it."""
+    port = closed_port()
+    command = [
+        "redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+        "--appendonly", "yes", "--appendfsync", "always", "--dir", str(tmp_path),
+    ]  # fmt: skip
+
+    class Server:
+        url = f"redis://127.0.0.1:{port}/0"
+        process = None
+
+        def start(self):
+            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+            for _ in range(100):
+                with socket.socket() as sock:
+                    if sock.connect_ex(("127.0.0.1", port)) == 0:
+                        return
+                time.sleep(0.05)
+            raise RuntimeError(f"redis-server did not start on port {port}")
+
+        def stop(self):
+            self.process.terminate()  # a clean shutdown: the append-only file is complete
+            self.process.wait(timeout=30)
+
+    server = Server()
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+def test_an_edit_made_while_the_cache_server_was_down_shows_once_it_is_back(
+    client, settings, restartable_redis, caplog
+):
+    settings.CACHES = _caches_from(restartable_redis.url)
+    settings.PAGE_CACHE_SECONDS = 600
+    article = PublishedArticleFactory(title="Before the outage")
+    url = article.get_absolute_url()
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"
+
+    restartable_redis.stop()
+    with caplog.at_level(logging.WARNING):
+        article.title = "Edited during the outage"
+        article.save()
+        during = client.get(url)
+    assert during.status_code == 200
+    assert "Edited during the outage" in during.content.decode()
+    assert any(r.name == "django_redis.cache" for r in caplog.records)
+
+    # Back with what it held before: the version from before the edit, and the page.
+    restartable_redis.start()
+    after = client.get(url)
+    assert after.status_code == 200
+    assert "X-Page-Cache" not in after
+    html = after.content.decode()
+    assert "Edited during the outage" in html
+    assert "Before the outage" not in html
+    assert client.get(url)["X-Page-Cache"] == "hit"
+
+
+def test_an_import_while_the_cache_server_is_down_warns_that_cached_pages_may_be_stale(
+    settings, tmp_path
+):
+    settings.CACHES = _caches_from(f"redis://127.0.0.1:{closed_port()}/0")
+    path = tmp_path / "articles.jsonl"
+    record = {"type": "article", "title": "Imported while the cache was down"}
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("import_content", str(path), stdout=out, stderr=err)
+
+    assert Article.objects.filter(title="Imported while the cache was down").exists()
+    assert "The cache server could not be reached" in out.getvalue() + err.getvalue()

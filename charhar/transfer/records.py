@@ -48,7 +48,7 @@ from ..models import (
     Topic,
     normalize_path,
 )
-from ..pagecache import bump_content_version
+from ..pagecache import CACHE_NOT_TOLD, bump_content_version
 from ..sanitize import clean_html
 from ..search import VECTORS as SEARCHABLE
 from ..search import refresh_search_vectors
@@ -1394,9 +1394,10 @@ def run_import(records, writer: ContentWriter, progress=None, position=None) -> 
         writer.close()
         if writer.dry_run:
             transaction.set_rollback(True)
-    if not writer.dry_run and (report.total("created") or report.total("updated")):
-        # Bulk writes send no signals: tell every app server's page cache ourselves.
-        bump_content_version()
+    changed = report.total("created") or report.total("updated")
+    # Bulk writes send no signals: tell every app server's page cache ourselves.
+    if not writer.dry_run and changed and not bump_content_version():
+        report.warn("-", CACHE_NOT_TOLD)
     if progress is not None:
         progress.close()
     report.elapsed = time.perf_counter() - started

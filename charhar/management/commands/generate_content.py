@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from charhar.bulk import ContentSpec, generate_content
+from charhar.pagecache import CACHE_NOT_TOLD
 
 
 class Command(BaseCommand):
@@ -77,6 +78,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.MIGRATE_HEADING("Seconds per phase:"))
             for phase, seconds in result.timings.items():
                 self.stdout.write(f"  {phase:<32} {seconds:8.2f}")
+        if not result.cache_told:
+            self.stdout.write(self.style.WARNING(CACHE_NOT_TOLD))
         summary = f"Done in {result.elapsed:.1f} s (seed {spec.seed})."
         if result.dry_run or result.created_anything:
             self.stdout.write(self.style.SUCCESS(summary))
