@@ -1,5 +1,5 @@
-"""Site-wide middleware: redirects for addresses that moved, and a 503 while the database is
-unreachable.
+"""Site-wide middleware: a log line for every request, redirects for addresses that moved,
+and a 503 while the database is unreachable.
 
 Redirects are consulted only when a request would be a 404, and for the site root with a
 query string (WordPress's default permalinks are /?p=123, which would otherwise show the
@@ -7,7 +7,11 @@ home page): no other page pays a query for them.
 """
 
 import logging
+import re
 import sys
+import time
+import uuid
+from urllib.parse import parse_qsl, urlencode
 
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
@@ -15,9 +19,140 @@ from django.db.models import F
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.template import loader
+from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import SimpleLazyObject, empty
 
+from .health import HEALTH_PATH, READY_PATH
+from .logs import current_request_id
 from .models import Redirect, normalize_path
+from .security import client_ip
+
+# --- A log line for every request -------------------------------------------------------------
+
+request_logger = logging.getLogger("charhar.requests")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An id from the proxy in front (nginx's $request_id, a load balancer's trace id) is kept when
+# it is short and plain; anything else (spaces, quotes, line breaks, markup) is replaced.
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:=-]{1,128}")
+# Address parts that are secrets (the newsletter's confirmation, preferences and unsubscribe
+# links) and query parameters whose names say they may hold one: logged as REDACTED.
+SECRET_URL_ARGUMENTS = frozenset({"token"})
+_SECRET_PARAMETER = re.compile(
+    r"token|key|secret|pass|pwd|sig|auth|session|csrf|code|nonce|mail", re.IGNORECASE
+)
+REDACTED = "[redacted]"
+_MAX_LOGGED_LENGTH = 1024
+_PROBES = {HEALTH_PATH, READY_PATH}
+
+
+def request_id_from(header: str | None) -> str:
+    """The incoming id when it is safe to log and to send back, else a new one."""
+    if header and _SAFE_REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex
+
+
+def loggable_path(request) -> str:
+    """The request's path with the secrets of its address replaced by REDACTED.
+
+    A page served by the page cache was never resolved: its address is resolved here, so
+    that a secret in it is found whoever answered.
+    """
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            match = None
+    path = request.path
+    secrets = {
+        str(value)
+        for name, value in (match.kwargs.items() if match else ())
+        if name in SECRET_URL_ARGUMENTS and str(value)
+    }
+    if secrets:
+        path = "/".join(REDACTED if part in secrets else part for part in path.split("/"))
+    return path[:_MAX_LOGGED_LENGTH]
+
+
+def loggable_query(query_string: str) -> str:
+    """The query string, with the values of parameters that may hold secrets replaced."""
+    if not query_string:
+        return ""
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    return urlencode(
+        [(name, REDACTED if _SECRET_PARAMETER.search(name) else value) for name, value in pairs],
+        safe="[]",
+    )[:_MAX_LOGGED_LENGTH]
+
+
+def _signed_in_user_id(request):
+    """The signed-in user's id when the request has already loaded its user, else None.
+
+    Loading it here would cost a query the answer did not need (and fail while the
+    database is away); every page that depends on who is signed in has loaded it.
+    """
+    user = request.__dict__.get("user")
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None
+    return user.pk if user.is_authenticated else None
+
+
+class RequestLogMiddleware:
+    """Gives each request an id and logs one line for it when it has been answered.
+
+    The id is `request.id`, the X-Request-ID response header and, for every record logged
+    while the request is served, the record's `request_id` (charhar/logs.py). The line
+    ("charhar.requests", INFO) holds the id, method, path and query (secrets redacted),
+    status, duration in milliseconds, the signed-in user's id, the client's address and
+    whether the page cache answered. Successful health probes are logged at DEBUG only.
+    Never logged: request bodies (passwords), headers (cookies), e-mail addresses.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        token = current_request_id.set(request.id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request.id
+            self._log(request, response, time.perf_counter() - started)
+            return response
+        finally:
+            current_request_id.reset(token)
+
+    @staticmethod
+    def _log(request, response, seconds):
+        status = response.status_code
+        level = logging.DEBUG if request.path_info in _PROBES and status < 500 else logging.INFO
+        if not request_logger.isEnabledFor(level):
+            return
+        path = loggable_path(request)
+        request_logger.log(
+            level,
+            "%s %s %s",
+            request.method,
+            path,
+            status,
+            extra={
+                "method": request.method,
+                "path": path,
+                "query": loggable_query(request.META.get("QUERY_STRING", "")),
+                "status": status,
+                "duration_ms": round(seconds * 1000, 1),
+                "user_id": _signed_in_user_id(request),
+                "remote_addr": client_ip(request),
+                "page_cache": response.get("X-Page-Cache", "") == "hit",
+            },
+        )
+
+
+# --- Redirects for addresses that moved -------------------------------------------------------
 
 
 class RedirectFallbackMiddleware:

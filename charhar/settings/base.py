@@ -14,6 +14,8 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from charhar.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -63,7 +65,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that its log line times the whole answer (a page from the page cache, a
+    # redirect to HTTPS, a 500 included) and every record logged meanwhile carries the id.
+    "charhar.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /healthz and /readyz, answered before the host check, sessions and the page cache.
+    "charhar.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the page cache, so a page served from it gets a header with its own nonce.
     "csp.middleware.CSPMiddleware",
@@ -249,13 +256,13 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 TAGGIT_CASE_INSENSITIVE = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# Logs go to standard error, each record carrying its request's id: readable lines in a
+# terminal, or one JSON object a line for a log collector (LOG_FORMAT=json, production's
+# default). Every request is logged by charhar.middleware.RequestLogMiddleware
+# (logger "charhar.requests"); see docs/operations.md.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
 
 
 # Newsletter
