@@ -27,11 +27,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-# The browser tests drive Debian's Chromium; the HTML checks run the Nu Html Checker on Java.
+# The browser tests drive Debian's Chromium; the HTML checks run the Nu Html Checker on Java;
+# npm installs axe-core for the accessibility checks.
 system-packages:
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "Installing:$$missing"; \
@@ -41,7 +43,12 @@ system-packages:
 		fi; \
 	fi
 
-test: install system-packages ## Lint, Django's checks, the migrations check and the whole test suite
+# axe-core, which tests/test_accessibility.py injects into the pages, at the locked version.
+node_modules/axe-core/axe.min.js: package.json package-lock.json | system-packages
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: install system-packages node_modules/axe-core/axe.min.js ## Lint, Django's checks, the migrations check and the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	DJANGO_SETTINGS_MODULE=charhar.settings.test $(PY) -W error::DeprecationWarning manage.py check
@@ -57,4 +64,4 @@ format: install
 	$(PY) -m ruff format .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
