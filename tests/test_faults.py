@@ -38,10 +38,10 @@ from newsletter.factories import CampaignFactory, ConfirmedSubscriberFactory
 from newsletter.models import Campaign, Delivery, Interest, Subscriber
 from newsletter.services import _SentRecorder, sign_up
 from newsletter.testing import run_queued_tasks
+from tests.processes import PROJECT, setting_in_new_process
 from tests.test_newsletter_sending import Recorder
 
 pytestmark = pytest.mark.django_db
-PROJECT = Path(__file__).resolve().parent.parent
 
 
 def closed_port() -> int:
@@ -197,25 +197,13 @@ def test_a_database_that_cannot_be_reached_is_recognised(database_down):
 
 def _caches_from(cache_url: str) -> dict:
     """CACHES as the settings build them from CACHE_URL (the test settings use locmem)."""
-    environment = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
-    environment.update(
-        CACHE_URL=cache_url, DEBUG="1", DJANGO_SETTINGS_MODULE="charhar.settings.base"
+    return setting_in_new_process(
+        "CACHES",
+        drop=("SECRET_KEY",),
+        CACHE_URL=cache_url,
+        DEBUG="1",
+        DJANGO_SETTINGS_MODULE="charhar.settings.base",
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django, json; django.setup(); from django.conf import settings; "
-            "print(json.dumps(settings.CACHES))",
-        ],
-        cwd=PROJECT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_a_redis_cache_url_gets_django_redis_that_survives_the_server_failing():

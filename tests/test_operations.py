@@ -3,10 +3,7 @@
 import json
 import logging
 import logging.config
-import os
 import re
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -23,7 +20,8 @@ from charhar.middleware import loggable_path
 from charhar.views import HomeView
 from newsletter.factories import PendingSubscriberFactory
 from newsletter.tokens import make_confirmation_token, make_subscriber_token
-from tests.test_faults import PROJECT, _caches_from, _unreachable, closed_port
+from tests.processes import setting_in_new_process
+from tests.test_faults import _caches_from, _unreachable, closed_port
 from tests.test_page_cache import _CacheCalls
 
 pytestmark = pytest.mark.django_db
@@ -105,28 +103,13 @@ def test_health_probes_accept_get_and_head_only(client):
 
 def _production_setting(name: str):
     """A setting as production builds it, read in a process of its own."""
-    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    environment.update(
+    return setting_in_new_process(
+        name,
         DJANGO_SETTINGS_MODULE="charhar.settings.production",
         SECRET_KEY="x" * 50,
         ALLOWED_HOSTS="www.example.org",
         DEBUG="0",
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django, json; django.setup(); from django.conf import settings; "
-            f"print(json.dumps(settings.{name}))",
-        ],
-        cwd=PROJECT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_probes_over_plain_http_to_the_servers_own_address_are_answered_in_production(settings):
