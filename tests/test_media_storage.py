@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from lxml import html
 from PIL import Image
 
@@ -299,3 +300,82 @@ def test_the_content_export_copies_media_out_of_the_bucket_and_the_import_puts_t
     call_command("generateimages", stdout=io.StringIO())
     keys = _keys(s3, name)
     assert {getattr(restored, rendition).name for rendition in Article.RENDITIONS} <= keys
+
+
+# --- copying a folder of media into the storage ---------------------------------------------
+
+
+@pytest.fixture
+def media_folder(tmp_path):
+    """A media backup: an upload, a PDF and a rendition at their stored names."""
+    root = tmp_path / "backup-media"
+    files = {
+        "articles/2026/11/forum.jpg": _jpeg(320, 180),
+        "publications/pdf/2026/report.pdf": PDF,
+        "renditions/articles/2026/11/forum/0a1b.webp": b"RIFF\x00\x00\x00\x00WEBP",
+    }
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(content)
+    return root, files
+
+
+def _copy_media(*args, **options):
+    out = io.StringIO()
+    call_command("copy_media", *args, stdout=out, stderr=io.StringIO(), **options)
+    return out.getvalue()
+
+
+def test_copy_media_puts_a_backup_into_the_bucket_with_the_sites_headers(bucket, media_folder):
+    s3, name = bucket
+    root, files = media_folder
+
+    out = _copy_media(str(root))
+
+    assert "Copied 3 files; 0 were already there." in out
+    assert _keys(s3, name) == set(files)
+    for stored, content in files.items():
+        assert _get(default_storage.url(stored))[1] == content
+    pdf_headers, _body = _get(default_storage.url("publications/pdf/2026/report.pdf"))
+    assert pdf_headers["Content-Disposition"] == 'attachment; filename="report.pdf"'
+    image_headers, _body = _get(default_storage.url("renditions/articles/2026/11/forum/0a1b.webp"))
+    assert image_headers["Content-Type"] == "image/webp"
+    assert "Content-Disposition" not in image_headers
+
+    # Run again: nothing to do.
+    assert "Copied 0 files; 3 were already there." in _copy_media(str(root))
+
+
+def test_copy_media_never_overwrites_a_stored_file_with_other_content(bucket, media_folder):
+    root, _files = media_folder
+    _copy_media(str(root))
+    (root / "publications/pdf/2026/report.pdf").write_bytes(PDF + b"%changed\n")
+    (root / "experts/new.jpg").parent.mkdir(parents=True)
+    (root / "experts/new.jpg").write_bytes(_jpeg(64, 64))
+
+    with pytest.raises(CommandError, match="1 files are already stored with other content"):
+        _copy_media(str(root))
+
+    with default_storage.open("publications/pdf/2026/report.pdf") as handle:
+        assert handle.read() == PDF
+    assert default_storage.exists("experts/new.jpg")  # the rest was copied
+
+
+def test_copy_media_dry_run_writes_nothing(bucket, media_folder):
+    s3, name = bucket
+    root, _files = media_folder
+    out = _copy_media(str(root), dry_run=True)
+    assert "Would copy 3 files" in out
+    assert _keys(s3, name) == set()
+
+
+def test_copy_media_onto_local_disk_keeps_the_names(settings, media_folder):
+    root, files = media_folder
+    _copy_media(str(root))
+    for stored, content in files.items():
+        assert (Path(settings.MEDIA_ROOT) / stored).read_bytes() == content
+
+
+def test_copy_media_from_a_missing_folder_says_so(tmp_path):
+    with pytest.raises(CommandError, match="is not a folder"):
+        _copy_media(str(tmp_path / "nowhere"))
