@@ -179,6 +179,49 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Uploaded media: on local disk in MEDIA_ROOT (shared by every app server, served by nginx)
+# unless MEDIA_STORAGE=s3 puts them in an S3-compatible bucket (django-storages), which
+# serves them itself. Credentials come from boto3's usual places (AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY in the environment, an instance role…), never from settings.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local").strip().lower()
+if MEDIA_STORAGE == "s3":
+    AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="").strip()
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured(
+            "MEDIA_STORAGE=s3 needs the bucket's name in AWS_STORAGE_BUCKET_NAME."
+        )
+    AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="").strip() or None
+    # MinIO, R2 and other S3-compatible services: their address; AWS itself by default.
+    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="").strip().rstrip("/") or (
+        f"https://s3.{AWS_S3_REGION_NAME}.amazonaws.com"
+        if AWS_S3_REGION_NAME
+        else "https://s3.amazonaws.com"
+    )
+    # A CDN or the bucket's public host name that serves the files instead of the endpoint.
+    AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", default="").strip().strip("/") or None
+    # A folder in the bucket for the site's media, when the bucket holds other things too.
+    AWS_LOCATION = env.str("AWS_LOCATION", default="").strip().strip("/")
+    # Bucket in the path (https://endpoint/bucket/name): works on every S3-compatible service
+    # and makes the media URLs predictable, so MEDIA_URL below is the address they start with.
+    AWS_S3_ADDRESSING_STYLE = "path"
+    # Media are public: plain URLs, no signed query strings that expire in cached pages.
+    AWS_QUERYSTRING_AUTH = False
+    # Objects get no ACL: the bucket's policy makes them public (buckets that refuse ACLs
+    # are the default on AWS).
+    AWS_DEFAULT_ACL = None
+    # A second file with a taken name gets a new name, as on local disk.
+    AWS_S3_FILE_OVERWRITE = False
+    STORAGES["default"] = {"BACKEND": "charhar.storage.MediaStorage"}
+    MEDIA_URL = (
+        f"https://{AWS_S3_CUSTOM_DOMAIN}/"
+        if AWS_S3_CUSTOM_DOMAIN
+        else f"{AWS_S3_ENDPOINT_URL}/{AWS_STORAGE_BUCKET_NAME}/"
+    ) + (f"{AWS_LOCATION}/" if AWS_LOCATION else "")
+elif MEDIA_STORAGE != "local":
+    raise ImproperlyConfigured(
+        f"MEDIA_STORAGE is {MEDIA_STORAGE!r}: use 'local' (MEDIA_ROOT) or 's3' (a bucket)."
+    )
+
 # Uploads: the limits the content model's validators enforce.
 MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=10 * 1024 * 1024)
 MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=40_000_000)
