@@ -16,3 +16,7 @@ class CharharConfig(AppConfig):
         from . import search
 
         search.connect_signals()
+        # Re-runs of imports pass over unchanged records until a row they name changes.
+        from .transfer import fingerprints
+
+        fingerprints.connect_signals()

@@ -412,3 +412,26 @@ class Redirect(TimeStampedModel):
             },
         )
         return redirect
+
+
+class ImportFingerprint(models.Model):
+    """What an import last made of one source record (charhar/transfer/fingerprints.py).
+
+    A re-run passes over a record whose digest is the same and whose row nobody has changed
+    since (its `updated_at` is the one written then), without converting or comparing it.
+    """
+
+    source = models.CharField(max_length=64, unique=True)  # the record's type and key, hashed
+    digest = models.CharField(max_length=64)  # the record as read, with the import's options
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    row_updated_at = models.DateTimeField()
+    # The old addresses the record's redirects were written for, reported again on a pass.
+    redirects = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("import fingerprint")
+        verbose_name_plural = _("import fingerprints")
+
+    def __str__(self):
+        return f"{self.content_type_id}:{self.object_id}"

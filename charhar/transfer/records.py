@@ -63,6 +63,7 @@ from .common import (
     parse_datetime_value,
     parse_int,
 )
+from .fingerprints import Fingerprints, forget_all, source_of
 
 MISSING = object()
 
@@ -297,6 +298,10 @@ REFERENCE_MODELS = {
     "page": (Page, "title"),
 }
 
+# What the records that may be passed over (charhar/transfer/fingerprints.py) name: pages
+# are named by menus only, which are always read.
+NAMED_BY_FINGERPRINTED = {"topic", "region", "section", "series", "expert", "tag"}
+
 REDIRECT_TARGETS = {
     "article": Article,
     "page": Page,
@@ -408,6 +413,7 @@ class Item:
     changed: set = field(default_factory=set)
     relations_changed: set = field(default_factory=set)
     files_changed: set = field(default_factory=set)
+    redirect_paths: list = field(default_factory=list)
 
 
 class ContentWriter:
@@ -423,6 +429,7 @@ class ContentWriter:
         create_missing: bool = True,
         batch_size: int = 1000,
         renditions: bool = True,
+        source_options: str = "",
     ):
         self.report = report
         self.media = media or MediaFolder(None)
@@ -436,6 +443,10 @@ class ContentWriter:
         self.buffer_type = ""
         self.buffer_keys: set = set()
         self.now = timezone.now()
+        # `source_options`: what else, beside the records, decides what they become (a
+        # WordPress import's mapping file, say).
+        self.timestamped: dict[str, set] = {}
+        self.fingerprints = Fingerprints(f"{self.context.tz}|{create_missing}|{source_options}")
 
     @contextmanager
     def clock(self, phase: str):
@@ -477,8 +488,60 @@ class ContentWriter:
     def flush(self) -> None:
         records, rtype = self.buffer, self.buffer_type
         self.buffer, self.buffer_keys = [], set()
+        if records and rtype in SPECS:
+            records = self._pass_unchanged(SPECS[rtype], records)
         if records:
             self._write_batch(rtype, records)
+
+    def _source(self, spec: Spec, record: dict) -> str | None:
+        """The fingerprint source of a record that may be passed over, else None."""
+        if "updated_at" not in self.timestamped.setdefault(spec.label, _field_names(spec.model)):
+            return None
+        if "_convert" in record:
+            if "_digest" not in record:
+                return None
+        elif record.get("_media") or any(record.get(name) for name in spec.files):
+            return None  # a file may change under the same name
+        for name in ("_key", "legacy_url", "slug", "old_path", "name"):
+            value = record.get(name)
+            if value:
+                return source_of(spec.label, str(value))
+        return None
+
+    def _pass_unchanged(self, spec: Spec, records: list[dict]) -> list[dict]:
+        """Report the records whose fingerprints hold as unchanged (charhar/transfer/
+        fingerprints.py) and return the others, converted when read lazily, to be written."""
+        report = self.report
+        with self.clock("pass over unchanged"):
+            sources = {}
+            for record in records:
+                source = self._source(spec, record)
+                if source is not None:
+                    record["_source"] = source
+                    record["_digest"] = self.fingerprints.digest(record)
+                    # A source given twice in a batch is written, not passed over.
+                    sources[source] = None if source in sources else record["_digest"]
+            passed = self.fingerprints.unchanged(
+                spec.model, {s: d for s, d in sources.items() if d is not None}
+            )
+        rest = []
+        for record in records:
+            redirects = passed.get(record.get("_source"))
+            if redirects is not None:
+                report.add(spec.label, "unchanged", record_key(record))
+                for path in redirects:
+                    report.add("redirect", "unchanged", path)
+                continue
+            convert = record.pop("_convert", None)
+            if convert is not None:
+                try:
+                    converted = convert()
+                except RecordError as exc:
+                    report.fail(record_key(record), exc.field, exc.message)
+                    continue
+                record.update(converted)
+            rest.append(record)
+        return rest
 
     def _write_batch(self, rtype: str, records: list[dict]) -> None:
         counts = {label: c.copy() for label, c in self.report.counts.items()}
@@ -677,6 +740,7 @@ class ContentWriter:
                         continue
                 valid.append(item)
         self._save(spec, valid)
+        self._keep_fingerprints(spec, valid)
         for item in valid:
             if item.created:
                 action = "created"
@@ -692,6 +756,24 @@ class ContentWriter:
             elif spec.label == "tag" and self.resolver.tags is not None:
                 self.resolver.tags[item.instance.name.casefold()] = item.instance.pk
         return deferred
+
+    def _keep_fingerprints(self, spec: Spec, items: list[Item]) -> None:
+        if spec.label in NAMED_BY_FINGERPRINTED and any(i.created or i.changed for i in items):
+            # Records name these rows: what a name resolves to may have changed.
+            forget_all()
+        rows = {}
+        for item in items:
+            source = item.record.get("_source")
+            if source is not None:
+                instance = item.instance
+                rows[source] = (
+                    source,
+                    item.record["_digest"],
+                    instance.pk,
+                    instance.updated_at,
+                    item.redirect_paths,
+                )
+        self.fingerprints.remember(spec.model, list(rows.values()))
 
     def _find_existing(self, spec: Spec, items: list[Item]) -> list[dict]:
         model = spec.model
@@ -1015,6 +1097,8 @@ class ContentWriter:
                 wanted[path] = item
         if not wanted:
             return
+        for path, item in wanted.items():
+            item.redirect_paths.append(path)
         content_type = ContentType.objects.get_for_model(spec.model)
         existing = {
             row[0]: row
@@ -1290,6 +1374,10 @@ def insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
         return
     names = [model._meta.get_field(c.removesuffix("_id")).column for c in columns]
     copy_rows(model._meta.db_table, names, rows)
+
+
+def _field_names(model) -> set:
+    return {f.name for f in model._meta.concrete_fields}
 
 
 @functools.cache

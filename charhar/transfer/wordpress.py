@@ -18,7 +18,8 @@ import json
 import re
 import tomllib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -35,6 +36,7 @@ from .common import (
     RecordError,
     parse_datetime_value,
 )
+from .fingerprints import digest_of
 from .records import ContentWriter, run_import
 
 WP_NAMESPACE = "http://wordpress.org/export/"
@@ -445,6 +447,7 @@ class WXRConverter:
         self.include_pages = include_pages
         self.authors: dict[str, str] = {}  # login -> display name
         self.attachments: dict[str, dict] = {}
+        self._options: tuple[int, str] | None = None
 
     def author(self, data: dict) -> None:
         login = data.get("author_login", "").strip()
@@ -464,21 +467,41 @@ class WXRConverter:
             "caption": strip_tags(item.get("excerpt", "")).strip(),
         }
 
-    def record(self, item: dict) -> dict | None:
-        """The structured record of a post or page, or None when it is not imported."""
-        post_type = item.get("post_type", "post")
+    @staticmethod
+    def key(item: dict) -> str:
         post_id = item.get("post_id", "").strip()
-        key = f"post {post_id}" if post_id else item.get("link", "(post without an id)")
-        status = item.get("status", "publish")
-        label = "page" if post_type == "page" else "article"
+        return f"post {post_id}" if post_id else item.get("link", "(post without an id)")
+
+    def label(self, item: dict) -> str | None:
+        """ "article" or "page" for an item that is imported, else None (reported skipped)."""
+        post_type = item.get("post_type", "post")
         if post_type == "attachment":
             return None
         if post_type not in ("post", "page") or (post_type == "page" and not self.include_pages):
-            self.report.add(f"{post_type} (not imported)", "skipped", key)
+            self.report.add(f"{post_type} (not imported)", "skipped", self.key(item))
             return None
-        if status in SKIPPED_STATUSES:
-            self.report.add(label, "skipped", key)
+        label = "page" if post_type == "page" else "article"
+        if item.get("status", "publish") in SKIPPED_STATUSES:
+            self.report.add(label, "skipped", self.key(item))
             return None
+        return label
+
+    def options(self) -> str:
+        """What beside an item decides its record: the mapping and the authors read so far."""
+        if self._options is None or self._options[0] != len(self.authors):
+            text = json.dumps(
+                [asdict(self.mapping), self.authors, self.uploads.url_prefix], sort_keys=True
+            )
+            self._options = (len(self.authors), text)
+        return self._options[1]
+
+    def convert(self, item: dict) -> dict | None:
+        """The structured record of an item `label` admits; None when its status cannot be
+        mapped (reported as a failure)."""
+        post_type = item.get("post_type", "post")
+        post_id = item.get("post_id", "").strip()
+        key = self.key(item)
+        status = item.get("status", "publish")
         removed = Counter()
         body = convert_shortcodes(item.get("content", ""), removed)
         self.report.shortcodes.update(removed)
@@ -642,21 +665,34 @@ def import_wordpress(
         for kind, element in iter_channel(handle):
             if kind == "author":
                 converter.author(read_simple(element))
-            elif kind == "item":
-                data = read_item(element)
-                try:
-                    record = converter.record(data)
-                except RecordError as exc:
-                    key = f"post {data.get('post_id', '').strip()}"
-                    yield {
-                        "type": "_error",
-                        "_key": key,
-                        "_field": exc.field,
-                        "_message": exc.message,
-                    }
-                    continue
-                if record is not None:
-                    yield record
+            if kind != "item":
+                continue
+            data = read_item(element)
+            label = converter.label(data)
+            if label is None:
+                continue
+            if not uploads_dir:
+                # Converted only if its fingerprint does not let the writer pass over it
+                # (charhar/transfer/fingerprints.py); with an uploads folder, files decide too.
+                yield {
+                    "type": label,
+                    "_key": converter.key(data),
+                    "_digest": digest_of(data, converter.options()),
+                    "_convert": partial(converter.convert, data),
+                }
+                continue
+            try:
+                record = converter.convert(data)
+            except RecordError as exc:
+                yield {
+                    "type": "_error",
+                    "_key": converter.key(data),
+                    "_field": exc.field,
+                    "_message": exc.message,
+                }
+                continue
+            if record is not None:
+                yield record
 
     try:
         return run_import(records(), writer, progress, handle.tell)
