@@ -351,3 +351,51 @@ def test_imported_vectors_are_the_ones_a_save_computes_and_follow_the_authors(tm
     source.write_text(f"{json.dumps(expert)}\n{json.dumps(article)}\n", encoding="utf-8")
     call_command("import_content", str(source), stdout=io.StringIO())
     assert not Article.objects.filter(search_vector="marlowe").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_new_rows_get_their_vectors_beside_the_next_batches_the_ones_a_save_computes():
+    from charhar.search import refresh_search_vectors
+    from charhar.transfer.common import ImportReport
+    from charhar.transfer.records import ContentWriter, run_import
+
+    records = [{"type": "expert", "slug": "quentin-marlowe", "name": "Quentin Marlowe"}] + [
+        {
+            "type": "article",
+            "slug": f"piece-{n}",
+            "title": f"Piece {n} on maritime diplomacy",
+            "body": f"<p>Paragraph {n} about <b>shipping</b> lanes.</p>",
+            "authors": ["quentin-marlowe"],
+        }
+        for n in range(12)
+    ]
+    writer = ContentWriter(ImportReport(), batch_size=5)
+
+    report = run_import(iter(records), writer)
+
+    assert report.total("created") == 13
+    # Every batch was committed on its own, so its vectors were filled on the second
+    # connection: none was left for the end.
+    assert writer.vectors.filled_at_end == 0
+    written = dict(Article.objects.values_list("pk", "search_vector"))
+    assert len(written) == 12
+    assert all(written.values())
+    refresh_search_vectors(Article.objects.all())
+    assert dict(Article.objects.values_list("pk", "search_vector")) == written
+    assert Article.objects.filter(search_vector="marlowe").count() == 12
+
+
+@pytest.mark.postgres
+def test_vectors_a_batch_could_not_fill_after_its_commit_are_filled_at_the_end():
+    from charhar.transfer.common import ImportReport
+    from charhar.transfer.records import ContentWriter, run_import
+
+    # Inside the test's transaction no batch commits on its own.
+    record = {"type": "article", "slug": "late", "title": "Filled at the end"}
+    writer = ContentWriter(ImportReport())
+
+    run_import(iter([record]), writer)
+
+    assert writer.vectors.filled_at_end == 1
+    assert Article.objects.filter(search_vector="filled").exists()

@@ -17,17 +17,19 @@ at a time, so one bad record cannot take its neighbours with it and none is half
 
 import datetime as dt
 import functools
+import logging
 import re
 import time
 import zoneinfo
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import Tag
@@ -36,7 +38,7 @@ from articles.models import Article, ArticleAuthor, EventDetails, Section, Tagge
 from experts.models import Expert
 from publications.models import Publication, PublicationAuthor, Series
 
-from ..copying import VectorCopy, copy_rows, next_ids
+from ..copying import copy_rows, next_ids
 from ..models import (
     Menu,
     MenuItem,
@@ -65,6 +67,7 @@ from .common import (
 )
 from .fingerprints import Fingerprints, forget_all, source_of
 
+logger = logging.getLogger(__name__)
 MISSING = object()
 
 # --- Converters: raw JSON/CSV value -> model value; ValueError says what is wrong -------------
@@ -446,6 +449,7 @@ class ContentWriter:
         # `source_options`: what else, beside the records, decides what they become (a
         # WordPress import's mapping file, say).
         self.timestamped: dict[str, set] = {}
+        self.vectors = SearchVectorFiller()
         self.fingerprints = Fingerprints(f"{self.context.tz}|{create_missing}|{source_options}")
 
     @contextmanager
@@ -484,6 +488,9 @@ class ContentWriter:
 
     def close(self) -> None:
         self.flush()
+        if not self.dry_run:
+            with self.clock("search vectors"):
+                self.vectors.finish()
 
     def flush(self) -> None:
         records, rtype = self.buffer, self.buffer_type
@@ -972,15 +979,9 @@ class ContentWriter:
     def _save(self, spec: Spec, items: list[Item]) -> None:
         model = spec.model
         new = [item.instance for item in items if item.created]
-        # On PostgreSQL new searchable rows get their vectors as they go in, after the
-        # authors the vectors name; elsewhere (and for updated rows) they are refreshed after.
-        with_vectors = bool(new) and connection.vendor == "postgresql" and model in SEARCHABLE
         if new:
             with self.clock("write rows"):
-                if with_vectors:
-                    assign_ids(model, new)
-                else:
-                    insert(model, new, self.batch_size)
+                insert(model, new, self.batch_size)
         changed = [item for item in items if not item.created and item.changed]
         has_updated_at = any(f.name == "updated_at" for f in model._meta.concrete_fields)
         by_fields = defaultdict(list)
@@ -995,23 +996,22 @@ class ContentWriter:
             model._default_manager.bulk_update(instances, names, batch_size=self.batch_size)
         with self.clock("write relations"):
             self._save_relations(spec, items)
-        if with_vectors:
-            with self.clock("write rows with search vectors"):
-                insert(model, new, self.batch_size, with_vectors=True)
         with self.clock("write redirects"):
             self._save_redirects(spec, items)
         if model in SEARCHABLE:
             # Rows written in bulk skip the save() that keeps search vectors current; a
-            # vector also holds the credited names.
+            # vector also holds the credited names. New rows get theirs once the batch is
+            # committed, beside the next batch (`SearchVectorFiller`).
             touched = [
                 item.instance.pk
                 for item in items
-                if (item.created and not with_vectors)
-                or (not item.created and (item.changed or "credits" in item.relations_changed))
+                if not item.created and (item.changed or "credits" in item.relations_changed)
             ]
             if touched:
                 with self.clock("search vectors"):
                     refresh_search_vectors(model._default_manager.filter(pk__in=touched))
+            if new and not self.dry_run:
+                self.vectors.after_commit(model, [instance.pk for instance in new])
         if self.renditions:
             for item in items:
                 for name in item.files_changed:
@@ -1325,12 +1325,53 @@ class ContentWriter:
 # --- Helpers -------------------------------------------------------------------------------
 
 
-def insert(model, instances: list, batch_size: int = 1000, *, with_vectors: bool = False) -> None:
+class SearchVectorFiller:
+    """Fills the search vectors of new rows on a connection of its own, once the batch that
+    wrote them is committed, while the import goes on with the next batch: computing vectors
+    (PostgreSQL's HTML parser on every body) is most of a new row's cost, and this way it
+    runs on a second core.
+
+    `finish()` waits for it, then fills any vector still missing: rows written where the
+    batch's commit never came on its own (a dry run's, a test's outer transaction) or by a
+    run killed before their vectors were filled.
+    """
+
+    def __init__(self):
+        self.executor: ThreadPoolExecutor | None = None
+        self.pending = []
+        self.filled_at_end = 0  # rows `finish()` found still without a vector
+
+    def after_commit(self, model, ids: list[int]) -> None:
+        if connection.vendor == "postgresql":
+            transaction.on_commit(lambda: self._submit(model, ids))
+
+    def _submit(self, model, ids: list[int]) -> None:
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vectors")
+        query = model._default_manager.filter(pk__in=ids, search_vector__isnull=True)
+        self.pending.append(self.executor.submit(refresh_search_vectors, query))
+
+    def finish(self) -> None:
+        pending, self.pending = self.pending, []
+        if self.executor is not None:
+            for future in wait(pending).done:
+                if future.exception() is not None:
+                    # Filled below, on the import's own connection.
+                    logger.warning("Search vectors of new rows: %s", future.exception())
+            # The thread's connection is its own: close it there.
+            self.executor.submit(connections.close_all).result()
+            self.executor.shutdown()
+            self.executor = None
+        for model in SEARCHABLE:
+            self.filled_at_end += refresh_search_vectors(
+                model._default_manager.filter(search_vector__isnull=True)
+            )
+
+
+def insert(model, instances: list, batch_size: int = 1000) -> None:
     """`bulk_create`, faster on PostgreSQL: keys drawn from the sequence, rows sent by COPY.
 
-    With `with_vectors` (PostgreSQL, a searchable model) the rows get their search vectors
-    as they go in: write the rows they credit first. Like `bulk_create`, it skips `save()`
-    and signals; `pre_save` still runs (auto_now).
+    Like `bulk_create`, it skips `save()` and signals; `pre_save` still runs (auto_now).
     """
     if not instances:
         return
@@ -1338,18 +1379,12 @@ def insert(model, instances: list, batch_size: int = 1000, *, with_vectors: bool
         model._default_manager.bulk_create(instances, batch_size=batch_size)
         return
     assign_ids(model, instances)
-    fields = [
-        f for f in model._meta.concrete_fields if not (with_vectors and f.name == "search_vector")
-    ]
+    fields = model._meta.concrete_fields
     rows = (
         [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
         for instance in instances
     )
-    if with_vectors:
-        with VectorCopy(model, fields) as vectors:
-            vectors.write(rows)
-    else:
-        copy_rows(model._meta.db_table, [f.column for f in fields], rows)
+    copy_rows(model._meta.db_table, [f.column for f in fields], rows)
     for instance in instances:
         instance._state.adding = False
         instance._state.db = connection.alias
