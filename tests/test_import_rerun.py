@@ -2,9 +2,12 @@
 are passed over on their fingerprints (charhar/transfer/fingerprints.py), with the same report
 and the same rows as reading them in full would give."""
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from articles.models import Article
 from charhar.models import ImportFingerprint, Page, Redirect, Topic
@@ -167,25 +170,41 @@ def test_a_dry_run_keeps_no_fingerprint_and_a_failed_record_gets_none(tmp_path):
     assert again.counts["article"]["unchanged"] == 1
 
 
-def test_a_structured_rerun_passes_over_records_without_files_and_reads_those_with_files():
-    import_structured([DATA / "content.jsonl"], media_dir=DATA / "media")
+def test_a_structured_rerun_passes_over_unchanged_records_files_included(tmp_path):
+    media = tmp_path / "old-site-media"  # not MEDIA_ROOT, which is tmp_path / "media"
+    shutil.copytree(DATA / "media", media)
+    import_structured([DATA / "content.jsonl"], media_dir=media)
     written = content()
 
     # The first run created the topics, experts and tags its records name, forgetting what
     # it had fingerprinted before each of them: the second run fingerprints the rest.
-    second = import_structured([DATA / "content.jsonl"], media_dir=DATA / "media")
-    passed = import_structured([DATA / "content.jsonl"], media_dir=DATA / "media")
+    second = import_structured([DATA / "content.jsonl"], media_dir=media)
+    passed = import_structured([DATA / "content.jsonl"], media_dir=media)
     forget_all()
-    full = import_structured([DATA / "content.jsonl"], media_dir=DATA / "media")
+    full = import_structured([DATA / "content.jsonl"], media_dir=media)
 
-    with_files = {
-        ("article", Article.objects.get(slug=SUMMIT_SLUG).pk),  # a hero image
-        ("expert", Expert.objects.get(slug="zhao-minghao").pk),  # a photo
-    }
     fingerprinted = set(ImportFingerprint.objects.values_list("content_type__model", "object_id"))
+    assert ("article", Article.objects.get(slug=SUMMIT_SLUG).pk) in fingerprinted  # an image
     assert ("expert", Expert.objects.get(name="韩方明").pk) in fingerprinted
-    assert not (fingerprinted & with_files)
     for report in (second, passed):
         assert report.total("created") == report.total("updated") == 0
         assert counts(report) == counts(full)
     assert content() == written
+
+
+def test_a_file_changed_under_the_same_name_is_read_in_full(tmp_path):
+    media = tmp_path / "old-site-media"  # not MEDIA_ROOT, which is tmp_path / "media"
+    shutil.copytree(DATA / "media", media)
+    import_structured([DATA / "content.jsonl"], media_dir=media)
+    import_structured([DATA / "content.jsonl"], media_dir=media)
+    summit = Article.objects.get(slug=SUMMIT_SLUG)
+    stored = summit.hero_image.name
+
+    image = media / "articles/2018/06/summit.png"
+    Image.new("RGB", (1200, 800), "navy").save(image)
+    os.utime(image, ns=(10**18, 10**18))
+    report = import_structured([DATA / "content.jsonl"], media_dir=media)
+
+    assert report.counts["article"]["updated"] == 1
+    summit.refresh_from_db()
+    assert summit.hero_image.name != stored

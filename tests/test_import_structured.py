@@ -234,7 +234,9 @@ def test_quiet_in_a_pipe_and_a_line_per_record_at_verbosity_2():
 
     out, _err = import_fixture(verbosity=2)
     assert "unchanged." not in out  # a line per unchanged record only at verbosity 3
-    Article.objects.filter(slug="process-of-denuclearization").update(title="Edited")
+    article = Article.objects.get(slug="process-of-denuclearization")
+    article.title = "Edited"
+    article.save()
     out, _err = import_fixture(verbosity=2)
     assert "Article “http://www.charhar.org.cn/en/article/2018/06/123.html” updated." in out
 

@@ -14,8 +14,10 @@ What a row's `updated_at` cannot show is forgotten outright (`forget_all`): any 
 delete of a topic, region, section, series, expert or tag, because records name them
 and a rename or a deletion changes what a name resolves to; and any save or delete of a
 redirect, because records' old addresses are redirects. Imports themselves forget them all
-when one of their records creates or changes such a row. Records with files (images, PDFs)
-are always read in full: a file can change under the same name.
+when one of their records creates or changes such a row. The files a record names (images,
+PDFs in the media folder) count by size and modification time, as `rsync` compares them;
+a WordPress import with an uploads folder reads every post in full, since which uploads a
+post uses is known only once it is converted.
 
 `FINGERPRINT_VERSION` is part of every digest: change it when an importer converts the same
 source differently, so that the next run reads every record again.
@@ -77,13 +79,15 @@ class Fingerprints:
     def __init__(self, salt: str):
         self.salt = f"{FINGERPRINT_VERSION}|{salt}"
 
-    def digest(self, record: dict) -> str:
-        """The record's digest with this run's options: of the source's own digest of it
-        (`_digest`, set by a reader that has the record's text), else of its fields."""
+    def digest(self, record: dict, files: str = "") -> str:
+        """The record's digest with this run's options and its `files`' stamps: of the
+        source's own digest of it (`_digest`, set by a reader that has the record's text),
+        else of its fields."""
         given = record.get("_digest")
         if given is not None:
-            return _hash(f"{given}|{self.salt}")
-        return digest_of({k: v for k, v in record.items() if k[:1] != "_"}, self.salt)
+            return _hash(f"{given}|{files}|{self.salt}")
+        fields = {k: v for k, v in record.items() if k[:1] != "_"}
+        return digest_of(fields, f"{files}|{self.salt}")
 
     def unchanged(self, model, entries: dict[str, str]) -> dict[str, list[str]]:
         """Of `entries` (source → digest), those to pass over: source → the old addresses

@@ -507,13 +507,28 @@ class ContentWriter:
         if "_convert" in record:
             if "_digest" not in record:
                 return None
-        elif record.get("_media") or any(record.get(name) for name in spec.files):
-            return None  # a file may change under the same name
+        elif record.get("_media"):
+            return None  # files found by the source's own reader (WordPress uploads)
         for name in ("_key", "legacy_url", "slug", "old_path", "name"):
             value = record.get(name)
             if value:
                 return source_of(spec.label, str(value))
         return None
+
+    def _file_stamps(self, spec: Spec, record: dict) -> str | None:
+        """Size and modification time of each file the record names, as `rsync` compares
+        them: a file changed under the same name makes the record read in full. None when a
+        file cannot be found (reading the record in full reports why)."""
+        stamps = []
+        for name in spec.files:
+            relative = record.get(name)
+            if relative:
+                try:
+                    stat = self.media.resolve(str(relative), name).stat()
+                except (RecordError, OSError):
+                    return None
+                stamps.append(f"{name}:{relative}:{stat.st_size}:{stat.st_mtime_ns}")
+        return "|".join(stamps)
 
     def _pass_unchanged(self, spec: Spec, records: list[dict]) -> list[dict]:
         """Report the records whose fingerprints hold as unchanged (charhar/transfer/
@@ -523,9 +538,10 @@ class ContentWriter:
             sources = {}
             for record in records:
                 source = self._source(spec, record)
-                if source is not None:
+                files = self._file_stamps(spec, record) if source is not None else ""
+                if files is not None and source is not None:
                     record["_source"] = source
-                    record["_digest"] = self.fingerprints.digest(record)
+                    record["_digest"] = self.fingerprints.digest(record, files)
                     # A source given twice in a batch is written, not passed over.
                     sources[source] = None if source in sources else record["_digest"]
             passed = self.fingerprints.unchanged(
