@@ -33,6 +33,13 @@ class ImportCommand(BaseCommand):
             help="Do not generate the resized renditions of imported images now; run "
             "`manage.py generateimages` later.",
         )
+        parser.add_argument(
+            "--compare-all",
+            action="store_true",
+            help="Compare every record with its row, also those unchanged at the source whose "
+            "rows were not saved since the last run (which are otherwise passed over): after "
+            "rows were changed without the site, e.g. in SQL.",
+        )
 
     def common_options(self, options) -> dict:
         if options["batch_size"] < 1:
@@ -47,6 +54,7 @@ class ImportCommand(BaseCommand):
             "tz": tz,
             "batch_size": options["batch_size"],
             "renditions": not options["no_renditions"],
+            "compare_all": options["compare_all"],
             # A progress bar only on a terminal, and not when every record gets a line.
             "progress_stream": self.stderr if verbosity == 1 else None,
             "on_record": self.record_line if verbosity >= 2 else None,

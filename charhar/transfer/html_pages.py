@@ -327,6 +327,7 @@ def import_html(
     tz=None,
     batch_size: int = 1000,
     renditions: bool = True,
+    compare_all: bool = False,
     progress_stream=None,
     on_record=None,
 ) -> ImportReport:
@@ -336,7 +337,12 @@ def import_html(
         raise FileNotFoundError(f"There is no folder {folder}.")
     report = ImportReport(dry_run=dry_run, on_record=on_record)
     writer = ContentWriter(
-        report, dry_run=dry_run, tz=tz, batch_size=batch_size, renditions=renditions
+        report,
+        dry_run=dry_run,
+        tz=tz,
+        batch_size=batch_size,
+        renditions=renditions,
+        compare_all=compare_all,
     )
     reader = PageReader(
         folder,

@@ -432,6 +432,7 @@ class ContentWriter:
         create_missing: bool = True,
         batch_size: int = 1000,
         renditions: bool = True,
+        compare_all: bool = False,
         source_options: str = "",
     ):
         self.report = report
@@ -448,6 +449,7 @@ class ContentWriter:
         self.now = timezone.now()
         # `source_options`: what else, beside the records, decides what they become (a
         # WordPress import's mapping file, say).
+        self.compare_all = compare_all  # pass over nothing (fingerprints are still kept)
         self.timestamped: dict[str, set] = {}
         self.vectors = SearchVectorFiller()
         self.fingerprints = Fingerprints(f"{self.context.tz}|{create_missing}|{source_options}")
@@ -544,9 +546,11 @@ class ContentWriter:
                     record["_digest"] = self.fingerprints.digest(record, files)
                     # A source given twice in a batch is written, not passed over.
                     sources[source] = None if source in sources else record["_digest"]
-            passed = self.fingerprints.unchanged(
-                spec.model, {s: d for s, d in sources.items() if d is not None}
-            )
+            passed = {}
+            if not self.compare_all:
+                passed = self.fingerprints.unchanged(
+                    spec.model, {s: d for s, d in sources.items() if d is not None}
+                )
         rest = []
         for record in records:
             redirects = passed.get(record.get("_source"))

@@ -116,6 +116,7 @@ def import_structured(
     create_missing: bool = True,
     batch_size: int = 1000,
     renditions: bool = True,
+    compare_all: bool = False,
     progress_stream=None,
     on_record=None,
 ) -> ImportReport:
@@ -140,6 +141,7 @@ def import_structured(
         create_missing=create_missing,
         batch_size=batch_size,
         renditions=renditions,
+        compare_all=compare_all,
     )
     readers = [reader_for(path, default_type, file_format) for path in files]
     total = sum(path.stat().st_size for path in files)

@@ -637,6 +637,7 @@ def import_wordpress(
     tz=None,
     batch_size: int = 1000,
     renditions: bool = True,
+    compare_all: bool = False,
     progress_stream=None,
     on_record=None,
 ) -> ImportReport:
@@ -644,7 +645,12 @@ def import_wordpress(
     path = Path(path)
     report = ImportReport(dry_run=dry_run, on_record=on_record)
     writer = ContentWriter(
-        report, dry_run=dry_run, tz=tz, batch_size=batch_size, renditions=renditions
+        report,
+        dry_run=dry_run,
+        tz=tz,
+        batch_size=batch_size,
+        renditions=renditions,
+        compare_all=compare_all,
     )
     uploads = Uploads(uploads_dir, uploads_url, writer.files, report)
     converter = WXRConverter(mapping, uploads, report, writer.context.tz, include_pages)
