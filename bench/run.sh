@@ -9,9 +9,11 @@
 #   SKIP_SETUP=1 bench/run.sh              # reuse both seeded databases and the peer's venv
 #   ONLY=ours,peer bench/run.sh            # some parts: ours peer ceiling jobs memory
 #   ARTICLES=2000 DURATION=2s WARMUP=1s APPEND=0 bench/run.sh   # smoke run, docs untouched
+#   ONLY=ours,ceiling MODES=on APPEND=0 bench/run.sh             # cache hits against the ceiling
 #
 # Knobs (environment): ARTICLES (100000), DURATION (10s), WARMUP (3s), THREADS/CONNS (load.sh:
-# 1/8), SKIP_SETUP (0), PEER_SKIP_SETUP (= SKIP_SETUP), ONLY (all), OUT (bench/out),
+# 1/8), SKIP_SETUP (0), PEER_SKIP_SETUP (= SKIP_SETUP), ONLY (all), MODES (off,on: the page
+# cache settings our site is measured with; memory needs its MEM_MODE), OUT (bench/out),
 # PEER_VENV (bench/.venv-peer), SHARED (/work/shared/bench), DB_NAME (charhar_bench),
 # PG_URL (postgres://postgres@127.0.0.1:5432), REDIS_URL (redis://127.0.0.1:6379/7, emptied
 # before each server run: give the benchmark a database number of its own), OFF_CACHE_URL
@@ -35,6 +37,7 @@ export DURATION="${DURATION:-10s}" WARMUP="${WARMUP:-3s}"
 SKIP_SETUP="${SKIP_SETUP:-0}"
 PEER_SKIP_SETUP="${PEER_SKIP_SETUP:-$SKIP_SETUP}"
 ONLY="${ONLY:-ours,peer,ceiling,jobs,memory}"
+MODES="${MODES:-off,on}"
 DB_NAME="${DB_NAME:-charhar_bench}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/7}"
@@ -86,6 +89,7 @@ trap 'exit 130' INT TERM
 [ -x "$GUNICORN" ] || die "gunicorn is not installed in $ROOT/.venv (pip install gunicorn)."
 [ -x "$SHARED/run_peer.sh" ] && [ -x "$SHARED/load.sh" ] && [ -f "$SHARED/queries.py" ] \
   || die "the shared peer harness is missing: expected run_peer.sh, load.sh, queries.py in $SHARED."
+[[ ",$MODES," =~ ^(,(off|on))+,$ ]] || die "MODES must be off, on or off,on."
 [[ "$ARTICLES" =~ ^[0-9]+$ ]] && [ "$ARTICLES" -ge 100 ] || die "ARTICLES must be a number >= 100."
 command -v curl >/dev/null || die "curl is missing (apt-get install -y curl)."
 command -v psql >/dev/null || die "psql is missing (apt-get install -y postgresql-client)."
@@ -323,7 +327,7 @@ memory_check() {  # name=path ... ; rounds of 5 s until MEM_REQUESTS responses
 if wants ours || wants memory; then
   [ "${#PAIRS[@]}" -gt 0 ] || die "no page chosen: ONLY=memory needs the bench database of an earlier run."
   for mode in off on; do
-    measure_load=0; wants ours && measure_load=1
+    measure_load=0; wants ours && [[ ",$MODES," == *",$mode,"* ]] && measure_load=1
     measure_memory=0; wants memory && [ "$mode" = "$MEM_MODE" ] && measure_memory=1
     [ "$measure_load" = 1 ] || [ "$measure_memory" = 1 ] || continue
     if [ "$mode" = off ]; then seconds=0; cache_url="$OFF_CACHE_URL"; else seconds=600; cache_url="$REDIS_URL"; fi

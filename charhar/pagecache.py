@@ -20,9 +20,13 @@ Requests with a session (staff, anyone signed in) or a messages cookie are never
 
 import contextvars
 import datetime
+import functools
 import hashlib
 import re
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from functools import cached_property
 
 from django.conf import settings
@@ -31,11 +35,12 @@ from django.core.paginator import Paginator
 from django.db.models import Min, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse, HttpResponseNotModified
-from django.middleware.csrf import get_token
-from django.urls import reverse
+from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
+
+from .csrf import reader_token
 
 VERSION_KEY = "charhar:content-version"
 # (the version it was computed for, the boundary): one key, so that it is read together
@@ -49,6 +54,9 @@ _TOKEN = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 _TOKEN_PLACEHOLDER = b"\x00csrf\x00"
 # The Content Security Policy nonce is the response's own too (charhar/settings: CSP).
 _NONCE_PLACEHOLDER = b"\x00nonce\x00"
+# A page is stored cut at its placeholders, so that a hit joins the pieces with the
+# reader's own token and nonce instead of searching the whole page for them.
+_PLACEHOLDERS = re.compile(b"(" + _TOKEN_PLACEHOLDER + b"|" + _NONCE_PLACEHOLDER + b")")
 
 
 # Set when this process could not store a new content version; see bump_content_version.
@@ -185,7 +193,67 @@ def _digest(*parts: str) -> str:
 
 
 def _admin_prefix() -> str:
-    return reverse("admin:index")
+    return _admin_prefix_for(get_resolver(get_urlconf()), get_script_prefix())
+
+
+@functools.lru_cache(maxsize=16)
+def _admin_prefix_for(resolver, script_prefix) -> str:
+    # Keyed by the URL conf's resolver, which Django builds anew when the URL conf changes.
+    return reverse("admin:index", urlconf=resolver.urlconf_name)
+
+
+class _LocalPages:
+    """This process's own copies of stored pages, so that a hit moves no page from the cache
+    server: at most `PAGE_CACHE_LOCAL_BYTES` of them, the least recently served dropped first.
+
+    A copy is served under the same rule as the stored page: only while its ETag is the one
+    the state read from the cache at the start of the request gives. An edit on any app
+    server changes that state, so a copy is never served after it.
+    """
+
+    def __init__(self):
+        self._pages: OrderedDict[str, tuple] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._pages
+
+    def get(self, key: str, etag: str):
+        with self._lock:
+            entry = self._pages.get(key)
+            if entry is None:
+                return None
+            if entry[0] != etag or entry[1] <= time.monotonic():
+                self._drop(key)
+                return None
+            self._pages.move_to_end(key)
+            return entry[2]
+
+    def put(self, key: str, etag: str, seconds: int, stored) -> None:
+        limit = settings.PAGE_CACHE_LOCAL_BYTES
+        size = sum(map(len, stored[0]))
+        if size > limit:
+            return
+        with self._lock:
+            self._drop(key)
+            self._pages[key] = (etag, time.monotonic() + seconds, stored, size)
+            self._bytes += size
+            while self._bytes > limit:
+                self._drop(next(iter(self._pages)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0
+
+    def _drop(self, key: str) -> None:
+        entry = self._pages.pop(key, None)
+        if entry is not None:
+            self._bytes -= entry[3]
+
+
+local_pages = _LocalPages()
 
 
 class PageCacheMiddleware:
@@ -203,19 +271,18 @@ class PageCacheMiddleware:
         seconds = settings.PAGE_CACHE_SECONDS
         address = _digest(request.get_full_path(), request.LANGUAGE_CODE, request.method)
         key = PAGE_KEY.format(address=address)
-        version, boundary, values = _read_state(now, *([key] if seconds > 0 else []))
+        # The stored page comes with the state unless this process holds a copy of it.
+        fetch = seconds > 0 and key not in local_pages
+        version, boundary, values = _read_state(now, *([key] if fetch else []))
         token = _request_state.set((version, boundary))
         try:
-            return self._respond(request, now, version, boundary, values.get(key), key)
+            return self._respond(request, now, version, boundary, address, key, values, fetch)
         finally:
             _request_state.reset(token)
 
-    def _respond(self, request, now, version, boundary, cached, key):
+    def _respond(self, request, now, version, boundary, address, key, values, fetched):
         stamp = boundary.isoformat() if boundary else ""
-        digest = _digest(
-            version, stamp, request.get_full_path(), request.LANGUAGE_CODE, request.method
-        )
-        etag = quote_etag(digest)
+        etag = quote_etag(_digest(version, stamp, address))
 
         if etag in parse_etags(request.headers.get("If-None-Match", "")):
             response = HttpResponseNotModified()
@@ -226,8 +293,15 @@ class PageCacheMiddleware:
             return response
 
         seconds = settings.PAGE_CACHE_SECONDS
-        if seconds > 0 and isinstance(cached, tuple) and len(cached) == 3 and cached[0] == etag:
-            return self._from_cache(request, cached[1:], etag)
+        if seconds > 0:
+            stored = local_pages.get(key, etag)
+            if stored is None:
+                cached = values.get(key) if fetched else cache.get(key)
+                if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == etag:
+                    stored = cached[1]
+                    local_pages.put(key, etag, self._seconds(now, boundary), stored)
+            if stored is not None:
+                return self._from_cache(request, stored, etag)
 
         response = self.get_response(request)
         if response.status_code != 200 or response.streaming or not self._cacheable(response):
@@ -235,10 +309,19 @@ class PageCacheMiddleware:
         response["ETag"] = etag
         patch_vary_headers(response, ["Cookie"])
         if seconds > 0:
-            if boundary is not None:
-                seconds = min(seconds, max(1, int((boundary - now).total_seconds())))
-            cache.set(key, (etag, *self._to_cache(request, response)), timeout=seconds)
+            stored = self._to_cache(request, response)
+            timeout = self._seconds(now, boundary)
+            cache.set(key, (etag, stored), timeout=timeout)
+            local_pages.put(key, etag, timeout, stored)
         return response
+
+    @staticmethod
+    def _seconds(now, boundary) -> int:
+        """How long a page may be kept: never past the next boundary."""
+        seconds = settings.PAGE_CACHE_SECONDS
+        if boundary is not None:
+            seconds = min(seconds, max(1, int((boundary - now).total_seconds())))
+        return seconds
 
     @staticmethod
     def _cacheable(response) -> bool:
@@ -247,6 +330,8 @@ class PageCacheMiddleware:
 
     @staticmethod
     def _to_cache(request, response):
+        """(the page cut at its placeholders, its headers): the pieces of text and, between
+        them, which of the reader's own values goes there."""
         # The CSRF token is the reader's own: cached pages hold a placeholder instead.
         content = _TOKEN.sub(rb"\1" + _TOKEN_PLACEHOLDER + rb"\2", response.content)
         nonce = getattr(request, "_csp_nonce", None)
@@ -254,23 +339,32 @@ class PageCacheMiddleware:
             content = content.replace(
                 b'nonce="' + nonce.encode() + b'"', b'nonce="' + _NONCE_PLACEHOLDER + b'"'
             )
-        headers = {
-            name: value
+        pieces = _PLACEHOLDERS.split(content)
+        headers = tuple(
+            (name, value)
             for name, value in response.items()
             if name.lower() in {"content-type", "content-language", "vary", "cache-control"}
-        }
-        return content, headers
+        )
+        return tuple(pieces[0::2]), tuple(pieces[1::2]), headers
 
     @staticmethod
-    def _from_cache(request, cached, etag):
-        content, headers = cached
-        if _TOKEN_PLACEHOLDER in content:
-            content = content.replace(_TOKEN_PLACEHOLDER, get_token(request).encode())
-        if _NONCE_PLACEHOLDER in content:
-            # A nonce of this response's own, which the CSP middleware puts in its header.
-            content = content.replace(_NONCE_PLACEHOLDER, str(request.csp_nonce).encode())
+    def _from_cache(request, stored, etag):
+        texts, slots, headers = stored
+        if slots:
+            values = {}
+            if _TOKEN_PLACEHOLDER in slots:
+                values[_TOKEN_PLACEHOLDER] = reader_token(request).encode()
+            if _NONCE_PLACEHOLDER in slots:
+                # A nonce of this response's own, which the CSP middleware puts in its header.
+                values[_NONCE_PLACEHOLDER] = str(request.csp_nonce).encode()
+            parts = [texts[0]]
+            for slot, text in zip(slots, texts[1:], strict=True):
+                parts += (values[slot], text)
+            content = b"".join(parts)
+        else:
+            content = texts[0]
         response = HttpResponse(content)
-        for name, value in headers.items():
+        for name, value in headers:
             response[name] = value
         response["ETag"] = etag
         response["X-Page-Cache"] = "hit"
