@@ -25,11 +25,16 @@ _DROPPED = bytes(range(_KEPT, 256))
 _DRAW = CSRF_SECRET_LENGTH + 16
 
 
+def characters(raw: bytes) -> bytes:
+    """The characters random bytes give: one for each byte below 248, none for the rest."""
+    return raw.translate(_TABLE, _DROPPED)
+
+
 def random_string(length: int = CSRF_SECRET_LENGTH) -> str:
     """`length` characters of CSRF_ALLOWED_CHARS, each uniformly and secretly drawn."""
     drawn = b""
     while len(drawn) < length:
-        drawn += secrets.token_bytes(_DRAW).translate(_TABLE, _DROPPED)
+        drawn += characters(secrets.token_bytes(_DRAW))
     return drawn[:length].decode("ascii")
 
 

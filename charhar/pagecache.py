@@ -12,9 +12,12 @@ A page's ETag is derived from the state and the request, so a repeated request a
 304 without rendering. A cached page is stored under its address (path, language, method)
 with the ETag it was rendered for, and is served only while that ETag is still the current
 one: a content change or a boundary passing makes every stored page stale at once, and an
-entry never outlives the next boundary. The version, the boundary and the page come back
-in one round trip to the cache, and the state read then is the one the whole request sees
-(listing totals, the site's chrome in `charhar.templatetags.fragments`).
+entry never outlives the next boundary. A hit is one round trip to the cache: the version
+and the boundary, plus the page when this process holds no copy of it (`_LocalPages`: each
+process keeps the pages it serves, checked against the same ETag, so a hit moves no page
+from the cache server). The state read then is the one the whole request sees (listing
+totals, the site's chrome in `charhar.templatetags.fragments`). A page is stored cut at the
+places of the reader's own CSRF token and CSP nonce, which each hit fills in anew.
 Requests with a session (staff, anyone signed in) or a messages cookie are never cached.
 """
 
@@ -218,6 +221,14 @@ class _LocalPages:
 
     def __contains__(self, key: str) -> bool:
         return key in self._pages
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    @property
+    def size(self) -> int:
+        """The bytes of page text held."""
+        return self._bytes
 
     def get(self, key: str, etag: str):
         with self._lock:
