@@ -21,10 +21,12 @@ places of the reader's own CSRF token and CSP nonce, which each hit fills in ane
 Requests with a session (staff, anyone signed in) or a messages cookie are never cached.
 """
 
+import contextlib
 import contextvars
 import datetime
 import functools
 import hashlib
+import os
 import re
 import threading
 import time
@@ -33,7 +35,7 @@ from collections import OrderedDict
 from functools import cached_property
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.paginator import Paginator
 from django.db.models import Min, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -42,6 +44,7 @@ from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
+from redis.exceptions import RedisError
 
 from .csrf import reader_token
 
@@ -50,6 +53,8 @@ VERSION_KEY = "charhar:content-version"
 # with the version; a value left by an older version is recomputed, never trusted.
 BOUNDARY_KEY = "charhar:content-boundary"
 PAGE_KEY = "charhar:page:{address}"
+# Where each new version is announced to every app server (Redis publish and subscribe).
+CHANGES_CHANNEL = "charhar:content-changes"
 # Content apps whose rows appear on public pages.
 CONTENT_APPS = {"articles", "charhar", "experts", "publications", "taggit"}
 _UNCACHED_MODELS = {"charhar.redirect"}  # counts hits with update(); shows on no page
@@ -77,11 +82,25 @@ def bump_content_version(**kwargs) -> bool:
     """
     global _lost_bump
     version = uuid.uuid4().hex
+    change_watch.forget()
     cache.set(VERSION_KEY, version, timeout=None)
     # Reading back another process's newer version counts as lost too: writing once more
     # costs only an extra round of rendering, a version really lost costs stale pages.
-    _lost_bump = cache.get(VERSION_KEY) != version
+    _lost_bump = cache.get(VERSION_KEY) != version or not _announce(version)
     return not _lost_bump
+
+
+def _announce(version: str) -> bool:
+    """Tell every app server's `change_watch` that the version changed; whether Redis took
+    the announcement (always true with a cache that has no channel)."""
+    client = _redis_client(caches["default"])
+    if client is None:
+        return True
+    try:
+        client.publish(cache.make_key(CHANGES_CHANNEL), version)
+    except (RedisError, OSError):
+        return False
+    return True
 
 
 CACHE_NOT_TOLD = (
@@ -205,6 +224,122 @@ def _admin_prefix_for(resolver, script_prefix) -> str:
     return reverse("admin:index", urlconf=resolver.urlconf_name)
 
 
+class _ChangeWatch:
+    """This process's subscription to the announcements of new content versions, so that a
+    hit needs no round trip to the cache for the content state.
+
+    `bump_content_version()` stores the new version, then publishes it on a channel of the
+    cache's Redis; every app server process listens on that channel. A process keeps the
+    state it last read from the cache only while its subscription has stood since before
+    that read and nothing has been announced since: before each use it reads what the
+    channel holds without waiting, and any announcement, any lost or renewed connection
+    drops the kept state, which is then read from the cache again. Redis writes an
+    announcement to every subscriber's connection in the same pass in which it answers the
+    publisher, so by the time the saving request goes on, the announcement is waiting on
+    every server's connection and the next request anywhere sees the change, as it did
+    when each request read the state.
+
+    Only with django-redis (`CACHE_URL=redis://...`) and `PAGE_CACHE_SUBSCRIBE`; otherwise
+    every request reads the state from the cache.
+    """
+
+    RETRY_SECONDS = 5
+
+    def __init__(self):
+        self._backend = None
+        self._pubsub = None
+        self._pid = None
+        self._confirmed = False
+        self._state = None
+        self._retry_at = 0.0
+
+    def state(self, now) -> tuple[str, datetime.datetime | None] | None:
+        """The kept content state, or None when it must be read from the cache."""
+        if not self._listening():
+            return None
+        state = self._state
+        if state is not None and state[1] is not None and state[1] <= now:
+            state = self._state = None
+        return state
+
+    def keep(self, version: str, boundary: datetime.datetime | None) -> None:
+        """Keep a state read from the cache, if the subscription stood before the read."""
+        if self._pubsub is not None and self._confirmed:
+            self._state = (version, boundary)
+
+    def forget(self) -> None:
+        self._state = None
+
+    def _listening(self) -> bool:
+        backend = caches["default"]
+        if self._backend is not backend or self._pid != os.getpid():
+            self._close()
+            self._backend, self._pid = backend, os.getpid()
+        if self._pubsub is None and not self._subscribe(backend):
+            return False
+        try:
+            if not self._confirmed:
+                # Until Redis confirms the subscription, a version published meanwhile could
+                # be missed: the state read in this request is not kept.
+                self._await_confirmation()
+                return False
+            while (message := self._pubsub.get_message(timeout=0)) is not None:
+                if message["type"] == "message":
+                    self._state = None
+            return self._confirmed
+        except (RedisError, OSError):
+            self._close()
+            self._retry_at = time.monotonic() + self.RETRY_SECONDS
+            return False
+
+    def _subscribe(self, backend) -> bool:
+        client = _redis_client(backend)
+        if client is None or not settings.PAGE_CACHE_SUBSCRIBE:
+            return False
+        if time.monotonic() < self._retry_at:
+            return False
+        try:
+            pubsub = client.pubsub()
+            pubsub.subscribe(backend.make_key(CHANGES_CHANNEL))
+            # A connection renewed behind our back may have missed announcements.
+            pubsub.connection.register_connect_callback(self._connected)
+        except (RedisError, OSError):
+            self._retry_at = time.monotonic() + self.RETRY_SECONDS
+            return False
+        self._pubsub = pubsub
+        self._confirmed = False
+        return True
+
+    def _await_confirmation(self) -> None:
+        deadline = time.monotonic() + 1
+        while (left := deadline - time.monotonic()) > 0:
+            message = self._pubsub.get_message(timeout=left)
+            if message is not None and message["type"] == "subscribe":
+                self._confirmed = True
+                return
+
+    def _connected(self, connection) -> None:
+        self._state = None
+        self._confirmed = False
+
+    def _close(self) -> None:
+        self._state = None
+        self._confirmed = False
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                pubsub.close()
+
+
+def _redis_client(backend):
+    """The Redis client of a django-redis cache, or None for any other cache."""
+    client = getattr(getattr(backend, "client", None), "get_client", None)
+    return client(write=True) if client is not None else None
+
+
+change_watch = _ChangeWatch()
+
+
 class _LocalPages:
     """This process's own copies of stored pages, so that a hit moves no page from the cache
     server: at most `PAGE_CACHE_LOCAL_BYTES` of them, the least recently served dropped first.
@@ -284,7 +419,12 @@ class PageCacheMiddleware:
         key = PAGE_KEY.format(address=address)
         # The stored page comes with the state unless this process holds a copy of it.
         fetch = seconds > 0 and key not in local_pages
-        version, boundary, values = _read_state(now, *([key] if fetch else []))
+        state = change_watch.state(now)
+        if state is not None:
+            (version, boundary), values, fetch = state, {}, False
+        else:
+            version, boundary, values = _read_state(now, *([key] if fetch else []))
+            change_watch.keep(version, boundary)
         token = _request_state.set((version, boundary))
         try:
             return self._respond(request, now, version, boundary, address, key, values, fetch)

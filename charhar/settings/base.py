@@ -235,6 +235,10 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 # so that a hit asks the cache server for the content state only, not for the page; 0 keeps
 # none (every hit then brings the page from the cache server).
 PAGE_CACHE_LOCAL_BYTES = env.int("PAGE_CACHE_LOCAL_BYTES", default=8 * 1024 * 1024)
+# With Redis as the cache, each process also subscribes to the announcements of content
+# changes and reads the content state again only after one: a hit then needs no round trip
+# to Redis at all (charhar/pagecache.py, `_ChangeWatch`). False reads it on every request.
+PAGE_CACHE_SUBSCRIBE = env.bool("PAGE_CACHE_SUBSCRIBE", default=True)
 
 # Renditions are generated when their source image is saved, and templates trust they exist:
 # rendering a listing never touches storage or the database for its thumbnails.
