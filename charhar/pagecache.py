@@ -45,6 +45,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .csrf import reader_token
 
@@ -270,6 +271,12 @@ class _ChangeWatch:
     def forget(self) -> None:
         self._state = None
 
+    def reset(self) -> None:
+        """Close the subscription; the next request subscribes again."""
+        self._close()
+        self._backend = None
+        self._retry_at = 0.0
+
     def _listening(self) -> bool:
         backend = caches["default"]
         if self._backend is not backend or self._pid != os.getpid():
@@ -280,12 +287,13 @@ class _ChangeWatch:
         try:
             if not self._confirmed:
                 # Until Redis confirms the subscription, a version published meanwhile could
-                # be missed: the state read in this request is not kept.
+                # be missed: no state is kept before.
                 self._await_confirmation()
-                return False
             while (message := self._pubsub.get_message(timeout=0)) is not None:
                 if message["type"] == "message":
                     self._state = None
+                elif message["type"] == "subscribe":  # again, on a renewed connection
+                    self._confirmed = True
             return self._confirmed
         except (RedisError, OSError):
             self._close()
@@ -317,6 +325,7 @@ class _ChangeWatch:
             if message is not None and message["type"] == "subscribe":
                 self._confirmed = True
                 return
+        raise RedisTimeoutError("Redis did not confirm the subscription to content changes.")
 
     def _connected(self, connection) -> None:
         self._state = None

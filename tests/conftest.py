@@ -26,6 +26,7 @@ def _isolated_media_and_cache(settings, tmp_path):
     yield
     cache.clear()
     pagecache.local_pages.clear()
+    pagecache.change_watch.reset()
     # A content version lost to a cache server a test made unreachable is not this process's
     # business after the test.
     pagecache._lost_bump = False

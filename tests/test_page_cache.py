@@ -383,11 +383,12 @@ def test_the_copies_in_the_process_stay_within_their_byte_limit(client, page_cac
     assert _get(client, "/articles/")["X-Page-Cache"] == "hit"
 
 
-def test_a_copy_in_this_process_is_not_served_after_another_process_marks_pages_stale(
-    client, settings
-):
-    """Two processes sharing one Redis: the other one's new content version makes this
-    process's own copy stale at once, on the very next request."""
+@pytest.fixture
+def shared_redis(settings):
+    """The page cache on Redis (this suite's database, keys of this test's own), as app
+    servers share it; yields the cache URL another process uses to join them."""
+    from django.core.cache import cache
+
     prefix = f"test-hits-{uuid.uuid4().hex}"
     settings.CACHES = {
         "default": {
@@ -397,11 +398,12 @@ def test_a_copy_in_this_process_is_not_served_after_another_process_marks_pages_
         }
     }
     settings.PAGE_CACHE_SECONDS = 600
-    PublishedArticleFactory()
-    _get(client)
-    assert _get(client)["X-Page-Cache"] == "hit"
-    assert len(pagecache.local_pages) == 1
+    yield f"redis://127.0.0.1:6379/10?key_prefix={prefix}"
+    cache.delete_many(cache.keys("*"))
+    pagecache.change_watch.reset()
 
+
+def _bump_in_another_process(cache_url):
     script = (
         "import django; django.setup(); from charhar.pagecache import bump_content_version; "
         "assert bump_content_version()"
@@ -410,18 +412,66 @@ def test_a_copy_in_this_process_is_not_served_after_another_process_marks_pages_
         os.environ,
         DJANGO_SETTINGS_MODULE="charhar.settings.base",
         DEBUG="1",
-        CACHE_URL=f"redis://127.0.0.1:6379/10?key_prefix={prefix}",
+        CACHE_URL=cache_url,
     )
-    try:
-        subprocess.run(
-            [sys.executable, "-c", script], cwd=PROJECT, env=environment, check=True, timeout=60
-        )
-        assert "X-Page-Cache" not in _get(client)
-        assert _get(client)["X-Page-Cache"] == "hit"
-    finally:
-        from django.core.cache import cache
+    subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT, env=environment, check=True, timeout=60
+    )
 
-        cache.delete_many([VERSION_KEY, BOUNDARY_KEY, *cache.keys("charhar:*")])
+
+def test_with_redis_a_hit_makes_no_round_trip_to_the_cache(client, shared_redis, monkeypatch):
+    PublishedArticleFactory()
+    _get(client)
+    calls = _CacheCalls(monkeypatch)
+    response = _get(client)
+    assert response["X-Page-Cache"] == "hit"
+    assert calls.calls == []
+
+
+def test_without_the_subscription_a_hit_reads_the_state_from_redis(
+    client, shared_redis, settings, monkeypatch
+):
+    settings.PAGE_CACHE_SUBSCRIBE = False
+    PublishedArticleFactory()
+    _get(client)
+    calls = _CacheCalls(monkeypatch)
+    assert _get(client)["X-Page-Cache"] == "hit"
+    assert calls.calls == ["get_many"]
+
+
+def test_a_copy_in_this_process_is_not_served_after_another_process_marks_pages_stale(
+    client, shared_redis, monkeypatch
+):
+    """Two processes sharing one Redis: the other one's new content version makes this
+    process's own copy and its kept state stale at once, on the very next request."""
+    PublishedArticleFactory()
+    _get(client)
+    calls = _CacheCalls(monkeypatch)
+    assert _get(client)["X-Page-Cache"] == "hit"
+    assert calls.calls == []
+    assert len(pagecache.local_pages) == 1
+
+    _bump_in_another_process(shared_redis)
+    assert "X-Page-Cache" not in _get(client)
+    assert _get(client)["X-Page-Cache"] == "hit"
+
+
+def test_a_change_made_while_the_subscription_was_cut_still_shows_on_the_next_request(
+    client, shared_redis
+):
+    import redis
+
+    PublishedArticleFactory()
+    _get(client)
+    assert _get(client)["X-Page-Cache"] == "hit"
+    # Cut this process's subscription from the server's side, as a Redis restart or a
+    # network fault would; the announcement below reaches nobody here.
+    host, port = pagecache.change_watch._pubsub.connection._sock.getsockname()[:2]
+    redis.Redis.from_url("redis://127.0.0.1:6379/10").client_kill(f"{host}:{port}")
+    _bump_in_another_process(shared_redis)
+
+    assert "X-Page-Cache" not in _get(client)
+    assert _get(client)["X-Page-Cache"] == "hit"
 
 
 def test_every_hit_carries_a_csrf_token_of_its_own_that_django_accepts(page_cache):
