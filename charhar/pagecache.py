@@ -253,29 +253,34 @@ class _ChangeWatch:
         self._confirmed = False
         self._state = None
         self._retry_at = 0.0
+        # One subscription per process, read by one thread at a time.
+        self._lock = threading.Lock()
 
     def state(self, now) -> tuple[str, datetime.datetime | None] | None:
         """The kept content state, or None when it must be read from the cache."""
-        if not self._listening():
-            return None
-        state = self._state
-        if state is not None and state[1] is not None and state[1] <= now:
-            state = self._state = None
-        return state
+        with self._lock:
+            if not self._listening():
+                return None
+            state = self._state
+            if state is not None and state[1] is not None and state[1] <= now:
+                state = self._state = None
+            return state
 
     def keep(self, version: str, boundary: datetime.datetime | None) -> None:
         """Keep a state read from the cache, if the subscription stood before the read."""
-        if self._pubsub is not None and self._confirmed:
-            self._state = (version, boundary)
+        with self._lock:
+            if self._pubsub is not None and self._confirmed:
+                self._state = (version, boundary)
 
     def forget(self) -> None:
         self._state = None
 
     def reset(self) -> None:
         """Close the subscription; the next request subscribes again."""
-        self._close()
-        self._backend = None
-        self._retry_at = 0.0
+        with self._lock:
+            self._close()
+            self._backend = None
+            self._retry_at = 0.0
 
     def _listening(self) -> bool:
         backend = caches["default"]
@@ -336,6 +341,9 @@ class _ChangeWatch:
         self._confirmed = False
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
+            if pubsub.connection is not None:
+                # The connection goes back to the client's pool, for other commands.
+                pubsub.connection.deregister_connect_callback(self._connected)
             with contextlib.suppress(RedisError, OSError):
                 pubsub.close()
 
