@@ -253,27 +253,37 @@ class _ChangeWatch:
         self._confirmed = False
         self._state = None
         self._retry_at = 0.0
+        # Counts what makes a state read earlier untrustworthy (an announcement, a renewed
+        # or closed connection), so that a thread keeps no state another thread saw go stale.
+        self._generation = 0
         # One subscription per process, read by one thread at a time.
         self._lock = threading.Lock()
 
-    def state(self, now) -> tuple[str, datetime.datetime | None] | None:
-        """The kept content state, or None when it must be read from the cache."""
+    def state(self, now) -> tuple[tuple[str, datetime.datetime | None] | None, int | None]:
+        """(the kept content state or None when it must be read from the cache, the
+        generation to give `keep` with the state read then)."""
         with self._lock:
             if not self._listening():
-                return None
+                return None, None
             state = self._state
             if state is not None and state[1] is not None and state[1] <= now:
                 state = self._state = None
-            return state
+            return state, self._generation
 
-    def keep(self, version: str, boundary: datetime.datetime | None) -> None:
-        """Keep a state read from the cache, if the subscription stood before the read."""
+    def keep(self, version: str, boundary: datetime.datetime | None, generation) -> None:
+        """Keep a state read from the cache, if the subscription stood before the read and
+        nothing was announced since."""
         with self._lock:
-            if self._pubsub is not None and self._confirmed:
+            if generation == self._generation and self._pubsub is not None and self._confirmed:
                 self._state = (version, boundary)
 
     def forget(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
         self._state = None
+        self._generation += 1
 
     def reset(self) -> None:
         """Close the subscription; the next request subscribes again."""
@@ -296,7 +306,7 @@ class _ChangeWatch:
                 self._await_confirmation()
             while (message := self._pubsub.get_message(timeout=0)) is not None:
                 if message["type"] == "message":
-                    self._state = None
+                    self._drop()
                 elif message["type"] == "subscribe":  # again, on a renewed connection
                     self._confirmed = True
             return self._confirmed
@@ -333,11 +343,11 @@ class _ChangeWatch:
         raise RedisTimeoutError("Redis did not confirm the subscription to content changes.")
 
     def _connected(self, connection) -> None:
-        self._state = None
+        self._drop()
         self._confirmed = False
 
     def _close(self) -> None:
-        self._state = None
+        self._drop()
         self._confirmed = False
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
@@ -436,12 +446,12 @@ class PageCacheMiddleware:
         key = PAGE_KEY.format(address=address)
         # The stored page comes with the state unless this process holds a copy of it.
         fetch = seconds > 0 and key not in local_pages
-        state = change_watch.state(now)
+        state, generation = change_watch.state(now)
         if state is not None:
             (version, boundary), values, fetch = state, {}, False
         else:
             version, boundary, values = _read_state(now, *([key] if fetch else []))
-            change_watch.keep(version, boundary)
+            change_watch.keep(version, boundary, generation)
         token = _request_state.set((version, boundary))
         try:
             return self._respond(request, now, version, boundary, address, key, values, fetch)

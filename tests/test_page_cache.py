@@ -474,6 +474,19 @@ def test_a_change_made_while_the_subscription_was_cut_still_shows_on_the_next_re
     assert _get(client)["X-Page-Cache"] == "hit"
 
 
+def test_a_state_read_before_an_announcement_another_thread_saw_is_not_kept(client, shared_redis):
+    from django.utils import timezone
+
+    watch = pagecache.change_watch
+    _get(client)
+    kept, generation = watch.state(timezone.now())
+    assert kept is not None
+    # This thread reads the state; meanwhile another one takes in an announcement.
+    watch.forget()
+    watch.keep(*kept, generation)
+    assert watch.state(timezone.now())[0] is None
+
+
 def test_every_hit_carries_a_csrf_token_of_its_own_that_django_accepts(page_cache):
     from django.test import Client
 
