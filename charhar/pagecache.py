@@ -98,7 +98,7 @@ def _announce(version: str) -> bool:
     if client is None:
         return True
     try:
-        client.publish(cache.make_key(CHANGES_CHANNEL), version)
+        client.publish(_channel(caches["default"], client), version)
     except (RedisError, OSError):
         return False
     return True
@@ -323,7 +323,7 @@ class _ChangeWatch:
             return False
         try:
             pubsub = client.pubsub()
-            pubsub.subscribe(backend.make_key(CHANGES_CHANNEL))
+            pubsub.subscribe(_channel(backend, client))
             # A connection renewed behind our back may have missed announcements.
             pubsub.connection.register_connect_callback(self._connected)
         except (RedisError, OSError):
@@ -356,6 +356,13 @@ class _ChangeWatch:
                 pubsub.connection.deregister_connect_callback(self._connected)
             with contextlib.suppress(RedisError, OSError):
                 pubsub.close()
+
+
+def _channel(backend, client) -> str:
+    """The announcements' channel of this cache: channels belong to the whole Redis server,
+    so the name carries the cache's database and key prefix, as its keys do."""
+    database = client.connection_pool.connection_kwargs.get("db", 0)
+    return backend.make_key(f"{CHANGES_CHANNEL}:db{database}")
 
 
 def _redis_client(backend):
