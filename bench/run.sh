@@ -9,9 +9,12 @@
 #   SKIP_SETUP=1 bench/run.sh              # reuse both seeded databases and the peer's venv
 #   ONLY=ours,peer bench/run.sh            # some parts: ours peer ceiling jobs memory
 #   ARTICLES=2000 DURATION=2s WARMUP=1s APPEND=0 bench/run.sh   # smoke run, docs untouched
+#   ONLY=ours,ceiling MODES=on APPEND=0 bench/run.sh             # cache hits against the ceiling
+#   SKIP_SETUP=1 ONLY=hits APPEND=0 bench/run.sh  # each page's cache hits between two ceiling runs
 #
 # Knobs (environment): ARTICLES (100000), DURATION (10s), WARMUP (3s), THREADS/CONNS (load.sh:
-# 1/8), SKIP_SETUP (0), PEER_SKIP_SETUP (= SKIP_SETUP), ONLY (all), OUT (bench/out),
+# 1/8), SKIP_SETUP (0), PEER_SKIP_SETUP (= SKIP_SETUP), ONLY (all but hits), MODES (off,on: the page
+# cache settings our site is measured with; memory needs its MEM_MODE), OUT (bench/out),
 # PEER_VENV (bench/.venv-peer), SHARED (/work/shared/bench), DB_NAME (charhar_bench),
 # PG_URL (postgres://postgres@127.0.0.1:5432), REDIS_URL (redis://127.0.0.1:6379/7, emptied
 # before each server run: give the benchmark a database number of its own), OFF_CACHE_URL
@@ -19,7 +22,9 @@
 # memory check runs on the cache-on server; off is far slower at 100,000 articles),
 # MEM_PATHS (names of measured pages to cycle through instead of the ~1,500 distinct pages
 # paths.py lists), IMPORT_ARTICLES (10000), IMPORT_POSTS (5000), SUBSCRIBERS
-# (100000), APPEND (1: append the report to docs/performance.md).
+# (100000), APPEND (1: append the report to docs/performance.md), HIT_PAGES (the measured
+# pages ONLY=hits compares with the ceiling: home topic_p1 topic_deep articles_p1
+# articles_mid article).
 # Everything listens on 127.0.0.1 only; every server this script starts is stopped on exit.
 set -euo pipefail
 
@@ -35,6 +40,7 @@ export DURATION="${DURATION:-10s}" WARMUP="${WARMUP:-3s}"
 SKIP_SETUP="${SKIP_SETUP:-0}"
 PEER_SKIP_SETUP="${PEER_SKIP_SETUP:-$SKIP_SETUP}"
 ONLY="${ONLY:-ours,peer,ceiling,jobs,memory}"
+MODES="${MODES:-off,on}"
 DB_NAME="${DB_NAME:-charhar_bench}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/7}"
@@ -46,6 +52,8 @@ IMPORT_ARTICLES="${IMPORT_ARTICLES:-10000}"
 IMPORT_POSTS="${IMPORT_POSTS:-5000}"
 SUBSCRIBERS="${SUBSCRIBERS:-100000}"
 APPEND="${APPEND:-1}"
+# The pages issue 8 measures against the ceiling with the page cache on (ONLY=hits).
+HIT_PAGES="${HIT_PAGES:-home topic_p1 topic_deep articles_p1 articles_mid article}"
 PEER_DB_URL="postgres://wagtailpeer:wagtailpeer@127.0.0.1:5432/wagtailpeer"
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
@@ -86,6 +94,7 @@ trap 'exit 130' INT TERM
 [ -x "$GUNICORN" ] || die "gunicorn is not installed in $ROOT/.venv (pip install gunicorn)."
 [ -x "$SHARED/run_peer.sh" ] && [ -x "$SHARED/load.sh" ] && [ -f "$SHARED/queries.py" ] \
   || die "the shared peer harness is missing: expected run_peer.sh, load.sh, queries.py in $SHARED."
+[[ ",$MODES," =~ ^(,(off|on))+,$ ]] || die "MODES must be off, on or off,on."
 [[ "$ARTICLES" =~ ^[0-9]+$ ]] && [ "$ARTICLES" -ge 100 ] || die "ARTICLES must be a number >= 100."
 command -v curl >/dev/null || die "curl is missing (apt-get install -y curl)."
 command -v psql >/dev/null || die "psql is missing (apt-get install -y postgresql-client)."
@@ -98,7 +107,7 @@ if ! command -v wrk >/dev/null; then
 fi
 psql "$PG_URL/postgres" -Atqc 'SELECT 1' >/dev/null 2>&1 \
   || die "cannot reach PostgreSQL as $PG_URL (user postgres, trust auth on 127.0.0.1:5432)."
-if wants ours; then
+if wants ours || wants hits; then
   command -v redis-cli >/dev/null || die "redis-cli is missing (apt-get install -y redis-tools)."
   [ "$(redis-cli -u "$REDIS_URL" ping 2>/dev/null)" = PONG ] || die "Redis does not answer at $REDIS_URL."
 fi
@@ -170,7 +179,7 @@ worker_rss() {  # "pid:rss_kb ..." of the gunicorn master's workers
 } > "$OUT/machine.txt"
 
 # --- Our site: database, content, static files ------------------------------------------------
-if wants ours; then
+if wants ours || wants hits; then
   if [ "$SKIP_SETUP" != 1 ]; then
     log "ours: (re)creating database $DB_NAME"
     t=$(now); recreate_db "$DB_NAME"; t_db=$(since "$t")
@@ -203,7 +212,7 @@ if wants ours; then
     ours "$PY" "$ROOT/manage.py" migrate --no-input -v0 || die "migrate on $DB_NAME failed."
   fi
 fi
-if wants ours || wants memory; then
+if wants ours || wants memory || wants hits; then
   log "ours: collectstatic"
   t=$(now); ours "$PY" "$ROOT/manage.py" collectstatic --noinput -v0; t_static=$(since "$t")
   printf 'collectstatic\t%s\n' "$t_static" > "$OUT/ours.static.tsv"
@@ -323,7 +332,7 @@ memory_check() {  # name=path ... ; rounds of 5 s until MEM_REQUESTS responses
 if wants ours || wants memory; then
   [ "${#PAIRS[@]}" -gt 0 ] || die "no page chosen: ONLY=memory needs the bench database of an earlier run."
   for mode in off on; do
-    measure_load=0; wants ours && measure_load=1
+    measure_load=0; wants ours && [[ ",$MODES," == *",$mode,"* ]] && measure_load=1
     measure_memory=0; wants memory && [ "$mode" = "$MEM_MODE" ] && measure_memory=1
     [ "$measure_load" = 1 ] || [ "$measure_memory" = 1 ] || continue
     if [ "$mode" = off ]; then seconds=0; cache_url="$OFF_CACHE_URL"; else seconds=600; cache_url="$REDIS_URL"; fi
@@ -353,6 +362,39 @@ if wants ours || wants memory; then
     fi
     stop_server
   done
+fi
+
+# --- Cache hits against the ceiling, page by page ------------------------------------------------
+# Issue 8 asks for half the ceiling's requests a second with the page cache on. Other work on
+# the machine moves both figures, so each of our pages is measured between two runs of the
+# ceiling's fixed page, both servers up the whole time, and compared with their mean.
+if wants hits; then
+  [ "${#PAIRS[@]}" -gt 0 ] || die "no page chosen for the hits comparison."
+  [ -d "$SHARED/ceiling" ] || die "the ceiling project is missing: expected $SHARED/ceiling."
+  redis-cli -u "$REDIS_URL" flushdb >/dev/null
+  start_server hits_ceiling "$SHARED/ceiling" ceiling.wsgi:application "$GUNICORN" \
+    DJANGO_SETTINGS_MODULE=ceiling.settings
+  ceiling_pid="$GUNI_PID"; ceiling_url="http://127.0.0.1:$PORT"
+  start_server hits_ours "$ROOT" charhar.wsgi:application "$GUNICORN" \
+    "${OUR_ENV[@]}" CACHE_URL="$REDIS_URL" PAGE_CACHE_SECONDS=600
+  ours_url="http://127.0.0.1:$PORT"
+  ceiling_req_s() { "$SHARED/load.sh" "$ceiling_url" fixed_30k=/fixed/ | awk -F'\t' 'NR == 2 { print $3 }'; }
+  printf 'name\tpath\tours_req_s\tceiling_before\tceiling_after\tshare\tload\n' > "$OUT/hits.tsv"
+  for pair in "${PAIRS[@]}"; do
+    name="${pair%%=*}"
+    [[ " $HIT_PAGES " == *" $name "* ]] || continue
+    note_load "hits $name"
+    log "hits: $name between two ceiling runs"
+    before="$(ceiling_req_s)"
+    ours_line="$("$SHARED/load.sh" "$ours_url" "$pair" | awk -F'\t' 'NR == 2')"
+    after="$(ceiling_req_s)"
+    awk -F'\t' -v OFS='\t' -v b="$before" -v a="$after" -v avg="$(cut -d' ' -f1 /proc/loadavg)" \
+      '{ share = (a + b > 0) ? $3 / ((a + b) / 2) : 0; print $1, $2, $3, b, a, sprintf("%.2f", share), avg }' \
+      <<< "$ours_line" >> "$OUT/hits.tsv"
+  done
+  stop_server
+  GUNI_PID="$ceiling_pid"; stop_server
+  column -t -s $'\t' "$OUT/hits.tsv" >&2
 fi
 
 # --- Batch jobs: imports and newsletter sending, each on a database of its own ----------------

@@ -22,8 +22,11 @@ def _isolated_media_and_cache(settings, tmp_path):
     """Uploads go to a per-test folder and no cached settings or menus leak between tests."""
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
+    pagecache.local_pages.clear()
     yield
     cache.clear()
+    pagecache.local_pages.clear()
+    pagecache.change_watch.reset()
     # A content version lost to a cache server a test made unreachable is not this process's
     # business after the test.
     pagecache._lost_bump = False

@@ -424,3 +424,27 @@ def test_text_logs_are_readable_lines_with_the_request_id(client, log_format):
 def test_an_unknown_log_format_stops_start_up():
     with pytest.raises(ImproperlyConfigured, match="LOG_FORMAT"):
         logging_config("xml", "INFO")
+
+
+def test_only_addresses_of_secret_taking_url_patterns_are_resolved_for_the_log():
+    from django.urls import get_resolver, include, path, re_path
+    from django.urls.resolvers import RegexPattern, URLResolver
+
+    from charhar.middleware import _secret_prefixes
+
+    token = "TOKEN"
+    expected = {
+        reverse(name, args=[token]).removesuffix(f"{token}/")
+        for name in ("newsletter:confirm", "newsletter:preferences", "newsletter:unsubscribe")
+    }
+    assert set(_secret_prefixes(get_resolver())) == expected
+
+    # A pattern whose fixed beginning cannot be read falls back on its include's beginning.
+    view = HomeView.as_view()
+    patterns = [
+        path("about/", view),
+        path("links/", include([re_path(r"^(?P<token>\w+)/$", view), path("all/", view)])),
+        path("<slug:section>/", include([path("open/<str:token>/", view)])),
+    ]
+    resolver = URLResolver(RegexPattern(r"^/"), patterns)
+    assert set(_secret_prefixes(resolver)) == {"/links/", "/"}

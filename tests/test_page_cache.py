@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from articles.factories import PublishedArticleFactory, ScheduledArticleFactory
 from articles.models import Article
+from charhar import csrf, pagecache
 from charhar.pagecache import BOUNDARY_KEY, VERSION_KEY
 
 pytestmark = pytest.mark.django_db
@@ -318,3 +319,218 @@ def test_a_boundary_computed_for_another_version_is_not_trusted(time_machine):
     version, _ = content_state()
     cache.set(BOUNDARY_KEY, ("an older version", None))
     assert content_state() == (version, at)
+
+
+# --- Hits served from this process's own copy of a page -----------------------------------------
+
+
+def test_a_hit_asks_the_cache_for_the_state_only_and_serves_this_processs_copy(
+    client, page_cache, monkeypatch
+):
+    PublishedArticleFactory()
+    _get(client)
+    calls = _CacheCalls(monkeypatch)
+    response = _get(client)
+    assert response["X-Page-Cache"] == "hit"
+    assert calls.calls == ["get_many"]
+    assert calls.keys == [VERSION_KEY, BOUNDARY_KEY]
+
+
+def test_a_page_another_process_stored_costs_one_round_trip_then_is_kept_here(
+    client, page_cache, monkeypatch
+):
+    PublishedArticleFactory(title="Stored by another server")
+    first = _get(client)
+    pagecache.local_pages.clear()  # as another app server, which never rendered it, has it
+    calls = _CacheCalls(monkeypatch)
+    fetched = _get(client)
+    assert fetched["X-Page-Cache"] == "hit"
+    assert calls.calls == ["get_many"]
+    assert any(key.startswith("charhar:page:") for key in calls.keys)
+    assert fetched.content.count(b"Stored by another server") == first.content.count(
+        b"Stored by another server"
+    )
+
+    calls.calls.clear()
+    calls.keys.clear()
+    assert _get(client)["X-Page-Cache"] == "hit"
+    assert calls.keys == [VERSION_KEY, BOUNDARY_KEY]
+
+
+def test_without_copies_in_the_process_a_hit_brings_the_page_in_the_same_round_trip(
+    client, page_cache, monkeypatch
+):
+    page_cache.PAGE_CACHE_LOCAL_BYTES = 0
+    PublishedArticleFactory()
+    _get(client)
+    assert len(pagecache.local_pages) == 0
+    calls = _CacheCalls(monkeypatch)
+    assert _get(client)["X-Page-Cache"] == "hit"
+    assert calls.calls == ["get_many"]
+    assert any(key.startswith("charhar:page:") for key in calls.keys)
+
+
+def test_the_copies_in_the_process_stay_within_their_byte_limit(client, page_cache):
+    PublishedArticleFactory.create_batch(3)
+    size = len(_get(client, "/articles/").content)
+    page_cache.PAGE_CACHE_LOCAL_BYTES = size * 3 // 2
+    pagecache.local_pages.clear()
+    for url in ("/articles/", "/", "/articles/?page=1", "/research/"):
+        assert _get(client, url).status_code == 200
+        assert pagecache.local_pages.size <= page_cache.PAGE_CACHE_LOCAL_BYTES
+    assert len(pagecache.local_pages) == 1
+    # The one dropped is served from the shared cache all the same.
+    assert _get(client, "/articles/")["X-Page-Cache"] == "hit"
+
+
+@pytest.fixture
+def shared_redis(settings):
+    """The page cache on Redis (this suite's database, keys of this test's own), as app
+    servers share it; yields the cache URL another process uses to join them."""
+    from django.core.cache import cache
+
+    prefix = f"test-hits-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/10",
+            "KEY_PREFIX": prefix,
+        }
+    }
+    settings.PAGE_CACHE_SECONDS = 600
+    yield f"redis://127.0.0.1:6379/10?key_prefix={prefix}"
+    cache.delete_many(cache.keys("*"))
+    pagecache.change_watch.reset()
+
+
+def _bump_in_another_process(cache_url):
+    script = (
+        "import django; django.setup(); from charhar.pagecache import bump_content_version; "
+        "assert bump_content_version()"
+    )
+    environment = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="charhar.settings.base",
+        DEBUG="1",
+        CACHE_URL=cache_url,
+    )
+    subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT, env=environment, check=True, timeout=60
+    )
+
+
+def test_with_redis_a_hit_makes_no_round_trip_to_the_cache(client, shared_redis, monkeypatch):
+    PublishedArticleFactory()
+    _get(client)
+    calls = _CacheCalls(monkeypatch)
+    response = _get(client)
+    assert response["X-Page-Cache"] == "hit"
+    assert calls.calls == []
+
+
+def test_without_the_subscription_a_hit_reads_the_state_from_redis(
+    client, shared_redis, settings, monkeypatch
+):
+    settings.PAGE_CACHE_SUBSCRIBE = False
+    PublishedArticleFactory()
+    _get(client)
+    calls = _CacheCalls(monkeypatch)
+    assert _get(client)["X-Page-Cache"] == "hit"
+    assert calls.calls == ["get_many"]
+
+
+def test_a_copy_in_this_process_is_not_served_after_another_process_marks_pages_stale(
+    client, shared_redis, monkeypatch
+):
+    """Two processes sharing one Redis: the other one's new content version makes this
+    process's own copy and its kept state stale at once, on the very next request."""
+    PublishedArticleFactory()
+    _get(client)
+    calls = _CacheCalls(monkeypatch)
+    assert _get(client)["X-Page-Cache"] == "hit"
+    assert calls.calls == []
+    assert len(pagecache.local_pages) == 1
+
+    _bump_in_another_process(shared_redis)
+    assert "X-Page-Cache" not in _get(client)
+    assert _get(client)["X-Page-Cache"] == "hit"
+
+
+def test_a_change_made_while_the_subscription_was_cut_still_shows_on_the_next_request(
+    client, shared_redis
+):
+    import redis
+
+    PublishedArticleFactory()
+    _get(client)
+    assert _get(client)["X-Page-Cache"] == "hit"
+    # Cut this process's subscription from the server's side, as a Redis restart or a
+    # network fault would; the announcement below reaches nobody here.
+    host, port = pagecache.change_watch._pubsub.connection._sock.getsockname()[:2]
+    redis.Redis.from_url("redis://127.0.0.1:6379/10").client_kill(f"{host}:{port}")
+    _bump_in_another_process(shared_redis)
+
+    assert "X-Page-Cache" not in _get(client)
+    assert _get(client)["X-Page-Cache"] == "hit"
+
+
+def test_a_state_read_before_an_announcement_another_thread_saw_is_not_kept(client, shared_redis):
+    from django.utils import timezone
+
+    watch = pagecache.change_watch
+    _get(client)
+    kept, generation = watch.state(timezone.now())
+    assert kept is not None
+    # This thread reads the state; meanwhile another one takes in an announcement.
+    watch.forget()
+    watch.keep(*kept, generation)
+    assert watch.state(timezone.now())[0] is None
+
+
+def test_every_hit_carries_a_csrf_token_of_its_own_that_django_accepts(page_cache):
+    from django.test import Client
+
+    PublishedArticleFactory()
+    reader = Client(enforce_csrf_checks=True)
+    _get(reader)
+    hits = [_get(reader) for _ in range(3)]
+    assert all(hit["X-Page-Cache"] == "hit" for hit in hits)
+    marker = 'name="csrfmiddlewaretoken" value="'
+    tokens = [hit.content.decode().split(marker, 1)[1].split('"', 1)[0] for hit in hits]
+    assert len(set(tokens)) == 3
+    secret = reader.cookies["csrftoken"].value
+    assert all(len(token) == 64 and _does_token_match(token, secret) for token in tokens)
+
+    response = reader.post(
+        reverse("newsletter:subscribe"),
+        {"email": "reader@example.org", "interests": ["events"], "csrfmiddlewaretoken": tokens[0]},
+    )
+    assert response.status_code == 302
+    forged = Client(enforce_csrf_checks=True)
+    forged.cookies["csrftoken"] = csrf.random_string()
+    refused = forged.post(
+        reverse("newsletter:subscribe"),
+        {"email": "other@example.org", "interests": ["events"], "csrfmiddlewaretoken": tokens[1]},
+    )
+    assert refused.status_code == 403
+
+
+def test_csrf_characters_are_the_allowed_ones_each_byte_value_maps_evenly():
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS
+
+    # Every byte below 248 gives a character, the 62 four times over; the rest are dropped.
+    assert csrf.characters(bytes(range(256))) == CSRF_ALLOWED_CHARS.encode() * 4
+    drawn = "".join(csrf.random_string() for _ in range(2000))
+    assert set(drawn) == set(CSRF_ALLOWED_CHARS)
+    expected = len(drawn) / len(CSRF_ALLOWED_CHARS)
+    assert all(abs(drawn.count(char) - expected) < expected / 3 for char in CSRF_ALLOWED_CHARS)
+    assert len({csrf.random_string() for _ in range(100)}) == 100
+
+
+def test_a_token_masked_here_unmasks_to_its_secret_as_djangos_does():
+    from django.middleware.csrf import _unmask_cipher_token
+
+    secret = csrf.random_string()
+    tokens = {csrf.mask(secret) for _ in range(20)}
+    assert len(tokens) == 20
+    assert all(_unmask_cipher_token(token) == secret for token in tokens)

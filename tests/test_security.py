@@ -561,3 +561,37 @@ def test_a_nul_in_the_path_is_a_404_before_any_lookup(client):
     assert client.get("/about/%00/").status_code == 404
     # What readers type is cleaned by the view that reads it: search still answers.
     assert client.get(reverse("search") + "?q=a%00b").status_code == 200
+
+
+def test_the_policy_is_django_csps_own_with_each_responses_nonce(client, settings, public_pages):
+    from csp.utils import build_policy
+
+    nonces = []
+    for name, url in public_pages.items():
+        header = client.get(url)["Content-Security-Policy"]
+        # A page with no inline data block asks for no nonce, and its policy names none.
+        nonce = next(iter(NONCE.findall(header)), None)
+        assert header == build_policy(nonce=nonce), name
+        nonces += [nonce] if nonce else []
+    assert len(nonces) >= 3
+    assert len(set(nonces)) == len(nonces)
+
+    # A changed setting is a changed policy at once, report-only header included.
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    response = client.get(public_pages["home"])
+    assert response["Content-Security-Policy-Report-Only"] == "default-src 'none'"
+
+
+def test_a_response_with_a_policy_of_its_own_keeps_it(rf):
+    from django.http import HttpResponse
+
+    from charhar.contentpolicy import ContentSecurityPolicyMiddleware
+
+    def view(request):
+        response = HttpResponse("<p>Embeds a map.</p>")
+        response._csp_update = {"frame-src": ["https://maps.example.org"]}
+        return response
+
+    header = ContentSecurityPolicyMiddleware(view)(rf.get("/"))["Content-Security-Policy"]
+    assert "frame-src https://maps.example.org" in header
+    assert "default-src 'self'" in header

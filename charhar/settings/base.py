@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "charhar.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the page cache, so a page served from it gets a header with its own nonce.
-    "csp.middleware.CSPMiddleware",
+    "charhar.contentpolicy.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # Addresses no database can look up (a NUL in a slug) are a 404 before any lookup.
     "charhar.security.NulInAddressMiddleware",
@@ -231,6 +231,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Whole pages for anonymous readers, at most this long (and never past the next scheduled
 # publication); 0 turns the page cache off (ETags and 304s stay on). See charhar/pagecache.py.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
+# Each app server process also keeps copies of the pages it serves, up to this many bytes,
+# so that a hit asks the cache server for the content state only, not for the page; 0 keeps
+# none (every hit then brings the page from the cache server).
+PAGE_CACHE_LOCAL_BYTES = env.int("PAGE_CACHE_LOCAL_BYTES", default=8 * 1024 * 1024)
+# With Redis as the cache, each process also subscribes to the announcements of content
+# changes and reads the content state again only after one: a hit then needs no round trip
+# to Redis at all (charhar/pagecache.py, `_ChangeWatch`). False reads it on every request.
+PAGE_CACHE_SUBSCRIBE = env.bool("PAGE_CACHE_SUBSCRIBE", default=True)
 
 # Renditions are generated when their source image is saved, and templates trust they exist:
 # rendering a listing never touches storage or the database for its thumbnails.
