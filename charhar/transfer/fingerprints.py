@@ -78,6 +78,15 @@ class Fingerprints:
 
     def __init__(self, salt: str):
         self.salt = f"{FINGERPRINT_VERSION}|{salt}"
+        self._any = None
+
+    def any_before_this_run(self) -> bool:
+        """Whether there were fingerprints when the run began: a first import into an empty
+        database has nothing to look up (a record given twice in one run is read in full
+        either way)."""
+        if self._any is None:
+            self._any = ImportFingerprint.objects.exists()
+        return self._any
 
     def digest(self, record: dict, files: str = "") -> str:
         """The record's digest with this run's options and its `files`' stamps: of the

@@ -547,7 +547,7 @@ class ContentWriter:
                     # A source given twice in a batch is written, not passed over.
                     sources[source] = None if source in sources else record["_digest"]
             passed = {}
-            if not self.compare_all:
+            if not self.compare_all and self.fingerprints.any_before_this_run():
                 passed = self.fingerprints.unchanged(
                     spec.model, {s: d for s, d in sources.items() if d is not None}
                 )
