@@ -34,6 +34,13 @@ from ..models import ImportFingerprint
 
 FINGERPRINT_VERSION = "1"
 
+# The rows records name, by record type: a change to one forgets every fingerprint. Pages are
+# named by menus only, which are always read in full.
+NAMED = {
+    "topic": "charhar.Topic", "region": "charhar.Region", "section": "articles.Section",
+    "series": "publications.Series", "expert": "experts.Expert", "tag": "taggit.Tag",
+}  # fmt: skip
+
 
 def _hash(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
@@ -64,10 +71,7 @@ def connect_signals() -> None:
     """Forget the fingerprints when a row that records refer to is saved or deleted."""
     from django.apps import apps
 
-    for label in (
-        "charhar.Topic", "charhar.Region", "charhar.Redirect",
-        "articles.Section", "publications.Series", "experts.Expert", "taggit.Tag",
-    ):  # fmt: skip
+    for label in (*NAMED.values(), "charhar.Redirect"):
         model = apps.get_model(label)
         for signal in (post_save, post_delete):
             signal.connect(forget_all, sender=model, dispatch_uid=f"fingerprints-{label}")

@@ -65,7 +65,7 @@ from .common import (
     parse_datetime_value,
     parse_int,
 )
-from .fingerprints import Fingerprints, forget_all, source_of
+from .fingerprints import NAMED, Fingerprints, forget_all, source_of
 
 logger = logging.getLogger(__name__)
 MISSING = object()
@@ -300,10 +300,6 @@ REFERENCE_MODELS = {
     "expert": (Expert, "name"),
     "page": (Page, "title"),
 }
-
-# What the records that may be passed over (charhar/transfer/fingerprints.py) name: pages
-# are named by menus only, which are always read.
-NAMED_BY_FINGERPRINTED = {"topic", "region", "section", "series", "expert", "tag"}
 
 REDIRECT_TARGETS = {
     "article": Article,
@@ -785,7 +781,7 @@ class ContentWriter:
         return deferred
 
     def _keep_fingerprints(self, spec: Spec, items: list[Item]) -> None:
-        if spec.label in NAMED_BY_FINGERPRINTED and any(i.created or i.changed for i in items):
+        if spec.label in NAMED and any(i.created or i.changed for i in items):
             # Records name these rows: what a name resolves to may have changed.
             forget_all()
         rows = {}
