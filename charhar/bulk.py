@@ -43,6 +43,7 @@ from django.utils.text import slugify
 from taggit.models import Tag
 
 from articles.models import Article, ArticleAuthor, EventDetails, Section
+from charhar import searchentries
 from charhar.copying import VectorCopy, copy_rows, next_ids
 from charhar.models import Region, Topic
 from charhar.pagecache import bump_content_version
@@ -846,7 +847,7 @@ class _CopyWriter:
         self.articles = VectorCopy(Article, self.fields).start()
         if self.rebuild_index:
             with connection.cursor() as cursor:
-                cursor.execute(f"DROP INDEX IF EXISTS {ARTICLE_SEARCH_INDEX}")
+                cursor.execute(f"DROP INDEX IF EXISTS {SEARCH_INDEX}")
 
     def write(self, rows: list[_ArticleRow]) -> dict[str, int]:
         with self.clock("articles: insert"):
@@ -876,10 +877,7 @@ class _CopyWriter:
             # indexes: run them now (commit would run them anyway).
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            cursor.execute(
-                f"CREATE INDEX {ARTICLE_SEARCH_INDEX} ON {Article._meta.db_table} "
-                "USING gin (search_vector)"
-            )
+            cursor.execute(searchentries.INDEX_SQL)
 
 
 def _a(word: str) -> str:
@@ -910,7 +908,8 @@ def _analyze() -> None:
 
 # Above this many new articles, rebuilding the GIN index once beats updating it row by row.
 REBUILD_SEARCH_INDEX_ABOVE = 5000
-ARTICLE_SEARCH_INDEX = "article_search_vector"  # articles/migrations/0003_search_vector.py
+# The search entries' vector index, which the articles' rows reach through their triggers.
+SEARCH_INDEX = searchentries.INDEX
 
 
 def _refresh_search_vectors() -> None:

@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchVectorField
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -435,3 +437,40 @@ class ImportFingerprint(models.Model):
 
     def __str__(self):
         return f"{self.content_type_id}:{self.object_id}"
+
+
+class SearchEntry(models.Model):
+    """One searchable row (an article, a publication or an expert) as site search reads it on
+    PostgreSQL: the columns it filters, counts and orders by, the ids of the row's topics,
+    regions and credited experts, and a copy of the row's search vector.
+
+    Narrow rows with the vector stored apart find and count thousands of hits from a few
+    megabytes instead of the wide content tables and their link tables. Nothing in Python
+    writes them: triggers on the content and link tables keep them current
+    (`charhar.searchentries`), so every way of writing (save, update, bulk_create, COPY,
+    raw SQL, a cascade) keeps search right. On other databases the table stays empty and
+    search reads the content tables.
+    """
+
+    type = models.CharField(max_length=12)  # article, publication or expert
+    object_id = models.BigIntegerField()
+    kind = models.CharField(max_length=20)  # the article's kind, or the type
+    status = models.CharField(max_length=20)  # an expert's is "active" or "inactive"
+    published_at = models.DateTimeField(null=True)
+    published_on = models.DateField(null=True)
+    section_id = models.BigIntegerField(null=True)
+    series_id = models.BigIntegerField(null=True)
+    topic_ids = ArrayField(models.BigIntegerField(), default=list)
+    region_ids = ArrayField(models.BigIntegerField(), default=list)
+    expert_ids = ArrayField(models.BigIntegerField(), default=list)
+    search_vector = SearchVectorField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["type", "object_id"], name="search_entry_once")
+        ]
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search entries")
+
+    def __str__(self):
+        return f"{self.type} {self.object_id}"

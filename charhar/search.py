@@ -67,7 +67,7 @@ from experts.models import Expert
 from publications.models import Publication, PublicationAuthor, Series
 
 from .caching import cached_rows
-from .models import Region, Topic
+from .models import Region, SearchEntry, Topic
 from .pagecache import content_state
 
 CONFIG = "english"
@@ -504,6 +504,10 @@ SHOWN_COLUMNS = (
     "event_starts",
     "event_time_zone",
 )
+# The hits as the search entries give them: the link ids as arrays, counted by unnesting.
+ENTRY_COLUMNS = (*HIT_COLUMNS, "topic_ids", "region_ids", "expert_ids")
+ENTRY_TABLE = SearchEntry._meta.db_table
+ACTIVE = "active"  # an active expert's entry status (charhar/searchentries.py)
 ORDER_KEYS = {
     "relevance": "later, score DESC, date DESC NULLS LAST, type, id DESC",
     "date": "date DESC NULLS LAST, score DESC, type, id DESC",
@@ -586,11 +590,18 @@ def _has_lexemes(text: str) -> bool:
 #   the vectors are stored apart (TOAST) and must be fetched and decompressed; the GIN index's
 #   exact bitmap needs no vector at all (3 times faster at 90,000 hits). Tables no index
 #   serves are still read whole.
-SEARCH_SETTINGS = "SELECT set_config('jit', 'off', true), set_config('enable_seqscan', 'off', true)"
+# - room to count: work_mem for the hits a common word finds (tens of thousands of rows),
+#   which would otherwise be written to disk and read back once per facet.
+SEARCH_SETTINGS = (
+    "SELECT set_config('jit', 'off', true), set_config('enable_seqscan', %s, true), "
+    "set_config('work_mem', '32MB', true)"
+)
 
 
-def _run(sql: str, params: list) -> list[tuple]:
-    """The rows of one search statement, with `SEARCH_SETTINGS` on PostgreSQL."""
+def _run(sql: str, params: list, scan: bool = False) -> list[tuple]:
+    """The rows of one search statement, with `SEARCH_SETTINGS` on PostgreSQL; with `scan`,
+    sequential scans stay allowed (no vector is tested: reading a narrow table whole is
+    then the quickest way to filters that match much of it)."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -600,18 +611,34 @@ def _run(sql: str, params: list) -> list[tuple]:
         # taken back by rolling back to a savepoint: the statement wrote nothing.
         savepoint = transaction.savepoint()
         try:
-            return _read_with_settings(sql, params)
+            return _read_with_settings(sql, params, scan)
         finally:
             transaction.savepoint_rollback(savepoint)
     with transaction.atomic():
-        return _read_with_settings(sql, params)
+        return _read_with_settings(sql, params, scan)
 
 
-def _read_with_settings(sql: str, params: list) -> list[tuple]:
+def _read_with_settings(sql: str, params: list, scan: bool) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(SEARCH_SETTINGS)
+        cursor.execute(SEARCH_SETTINGS, ["on" if scan else "off"])
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def visible_entries(now=None):
+    """The search entries of what readers may see: the rules of `Article.objects.published()`,
+    `Publication.objects.published()` and `Expert.objects.published()`, on the entries'
+    copies of the columns they read (tests/test_search_entries.py holds them equal)."""
+    now = now or timezone.now()
+    return SearchEntry.objects.filter(
+        Q(type=ARTICLE, status=Article.Status.PUBLISHED, published_at__lte=now)
+        | Q(
+            type=PUBLICATION,
+            status=Publication.Status.PUBLISHED,
+            published_on__lte=timezone.localdate(now),
+        )
+        | Q(type=EXPERT, status=ACTIVE)
+    )
 
 
 class Search:
@@ -704,6 +731,59 @@ class Search:
             experts = self._in(experts, Expert.regions.through, "expert_id", region=region)
         return self._match(experts, EXPERT)
 
+    @property
+    def _from_entries(self) -> bool:
+        """Whether the hits come from the search entries (PostgreSQL, a search the index can
+        answer or nothing typed) rather than from the content tables."""
+        return connection.vendor == "postgresql" and (self.full_text or not self.groups)
+
+    def _entry_hits(self) -> tuple[str, list]:
+        """The SQL of the hits (`ENTRY_COLUMNS`) from the search entries."""
+        f = self.filters
+        entries = visible_entries().filter(type__in=f.types())
+        if f.kind:
+            entries = entries.filter(kind=f.kind)
+        if f.section:
+            entries = entries.filter(section_id=f.section.pk)
+        if f.series:
+            entries = entries.filter(series_id=f.series.pk)
+        for column, chosen in (
+            ("topic_ids", f.topics),
+            ("region_ids", f.regions),
+            ("expert_ids", f.experts),
+        ):
+            if chosen:
+                entries = entries.filter(**{f"{column}__contains": [row.pk for row in chosen]})
+        if f.years:
+            start, end = f._bounds()
+            articles, publications = Q(type=ARTICLE), Q(type=PUBLICATION)
+            if start:
+                articles &= Q(published_at__gte=start)
+                publications &= Q(published_on__year__gte=f.year_from)
+            if end:
+                articles &= Q(published_at__lt=end)
+                publications &= Q(published_on__year__lte=f.year_to)
+            entries = entries.filter(articles | publications)
+        if self.groups:
+            entries = entries.filter(search_vector=self.ts_query)
+        entries = entries.annotate(
+            id_=F("object_id"),
+            score=Value(0.0, output_field=FloatField()),
+            date=Coalesce(
+                "published_at", Cast("published_on", DateTimeField()), output_field=DateTimeField()
+            ),
+            year=Case(
+                When(type=PUBLICATION, then=ExtractYear("published_on")),
+                default=ExtractYear("published_at"),
+                output_field=IntegerField(),
+            ),
+        )
+        names = ["id_" if name == "id" else name for name in ENTRY_COLUMNS]
+        try:
+            return entries.order_by().values_list(*names).query.sql_with_params()
+        except EmptyResultSet:
+            return "", []
+
     def _hits(self) -> dict[str, tuple[str, list]]:
         """The SQL of each model's filtered hits (`HIT_COLUMNS`), by kind of hit."""
         builders = {
@@ -728,6 +808,8 @@ class Search:
         primary key, and lets the next `need` of each follow, newest first (`later`); a top-N
         sort of each model's hits finds both, so nothing sorts every hit.
         """
+        if self._from_entries:
+            return self._entry_with(need)
         parts = self._hits()
         if not parts:
             return "", [], []
@@ -766,6 +848,41 @@ class Search:
             order = "SELECT type, id, date, score, 0 FROM hits"
         ctes.append(f"ordered (type, id, date, score, later) AS ({order})")
         return "WITH " + ", ".join(ctes) + " ", params, list(parts)
+
+    def _entry_with(self, need: int) -> tuple[str, list, list[str]]:
+        """`_with` from the search entries: ``hits`` (`ENTRY_COLUMNS`, the link ids as
+        arrays) and `ordered` (the same order and ranking as `_with`); the vectors of the
+        ranked hits are read from their entries by primary key."""
+        sql, params = self._entry_hits()
+        if not sql:
+            return "", [], []
+        kinds = self.filters.types()
+        columns = ", ".join(ENTRY_COLUMNS)
+        ctes = [f"hits ({columns}) AS MATERIALIZED ({sql})"]
+        if self.sort == "relevance" and self.full_text:
+            ctes.append("tsq (query) AS (SELECT websearch_to_tsquery(%s::regconfig, %s))")
+            params = [*params, CONFIG, self.query]
+            ranked, later = [], []
+            for kind in kinds:
+                newest = (
+                    f"SELECT type, id, date FROM hits WHERE type = '{kind}' "  # noqa: S608
+                    "ORDER BY date DESC NULLS LAST, id DESC"
+                )
+                ranked.append(
+                    "SELECT c.type, c.id, c.date, "  # noqa: S608
+                    f"(SELECT ts_rank(t.search_vector, tsq.query) FROM {ENTRY_TABLE} t "
+                    f"WHERE t.type = c.type AND t.object_id = c.id), 0 "
+                    f"FROM ({newest} LIMIT {RANKED}) c, tsq"
+                )
+                later.append(
+                    "SELECT type, id, date, CAST(0 AS REAL), 1 "  # noqa: S608
+                    f"FROM ({newest} LIMIT {int(need)} OFFSET {RANKED}) l"
+                )
+            order = " UNION ALL ".join(ranked + later)
+        else:
+            order = "SELECT type, id, date, score, 0 FROM hits"
+        ctes.append(f"ordered (type, id, date, score, later) AS ({order})")
+        return "WITH " + ", ".join(ctes) + " ", params, kinds
 
     # Counts, facets and the order ----------------------------------------------------------
 
@@ -819,7 +936,8 @@ class Search:
             f"SELECT 'hit', o.id, o.type, NULL, ROW_NUMBER() OVER (ORDER BY {keys}) "  # noqa: S608
             f"FROM (SELECT * FROM ordered ORDER BY {keys} LIMIT {LEAD}) o"
         )
-        rows = _run(f"{with_sql}{_facet_sql(kinds)} UNION ALL {lead}", params)
+        facets = _entry_facet_sql() if self._from_entries else _facet_sql(kinds)
+        rows = _run(f"{with_sql}{facets} UNION ALL {lead}", params, scan=not self.full_text)
         summary["facets"] = [row for row in rows if row[0] != "hit"]
         summary["lead"] = [
             (row[2], row[1])
@@ -840,6 +958,7 @@ class Search:
                 f"{with_sql}SELECT type, id FROM ordered "  # noqa: S608
                 f"ORDER BY {ORDER_KEYS[self.sort]} LIMIT %s OFFSET %s",
                 [*params, limit, offset],
+                scan=not self.full_text,
             )
             places = [tuple(row) for row in rows]
             cache.set(key, places, timeout=settings.PAGE_CACHE_SECONDS or 600)
@@ -1053,6 +1172,33 @@ def _facet_sql(kinds: list[str]) -> str:
             f") x JOIN {qn(Expert._meta.db_table)} e ON e.id = x.value_id AND e.is_active "
             f"GROUP BY e.id, e.name, e.slug"
         )
+    return " UNION ALL ".join(facets)
+
+
+def _entry_facet_sql() -> str:
+    """`_facet_sql` over hits from the search entries: each link facet unnests its array, so
+    no link table is read; experts are named (and inactive ones left out) after counting."""
+    qn = connection.ops.quote_name
+    facets = [
+        "SELECT 'kind', NULL, kind, NULL, COUNT(*) FROM hits GROUP BY kind",
+        *(
+            f"SELECT '{dim}', {column}, NULL, NULL, COUNT(*) FROM hits "  # noqa: S608
+            f"WHERE {column} IS NOT NULL GROUP BY {column}"
+            for dim, column in (
+                ("section", "section_id"),
+                ("series", "series_id"),
+                ("year", "year"),
+            )
+        ),
+        *(
+            f"SELECT '{dim}', v, NULL, NULL, COUNT(*) FROM (SELECT unnest({column}) AS v "  # noqa: S608
+            "FROM hits) x GROUP BY v"
+            for dim, column in (("topic", "topic_ids"), ("region", "region_ids"))
+        ),
+        "SELECT 'expert', e.id, e.name, e.slug, x.n FROM ("  # noqa: S608
+        "SELECT v, COUNT(*) AS n FROM (SELECT unnest(expert_ids) AS v FROM hits) u GROUP BY v"
+        f") x JOIN {qn(Expert._meta.db_table)} e ON e.id = x.v AND e.is_active",
+    ]
     return " UNION ALL ".join(facets)
 
 

@@ -336,10 +336,10 @@ def test_generated_content_is_searchable_on_postgresql(client, monkeypatch, rebu
 
     assert not Article.objects.filter(search_vector__isnull=True).exists()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = %s", [bulk.ARTICLE_SEARCH_INDEX]
-        )
-        assert "USING gin (search_vector)" in cursor.fetchone()[0]
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [bulk.SEARCH_INDEX])
+        assert "USING gin (search_vector, kind, topic_ids" in cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM charhar_searchentry WHERE type = 'article'")
+        assert cursor.fetchone()[0] == Article.objects.count()
     title = Article.objects.order_by("pk").first().title
     word = max(title.replace(":", " ").split(), key=len)  # the longest: never a stop word
     assert Article.objects.filter(search_vector=word).exists()

@@ -652,14 +652,30 @@ def test_with_many_matches_the_newest_are_ranked_and_older_ones_follow_by_date(c
 
 @pytest.mark.postgres
 def test_search_statements_run_without_jit_or_sequential_scans(client, library):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem')")
+        work_mem = cursor.fetchone()[0]
+    assert work_mem != "32MB"
     with CaptureQueriesContext(connection) as queries:
         search(client, q="summit", topic=library["peace"].slug)
     statements = [q["sql"] for q in queries.captured_queries]
     at_hits = next(i for i, sql in enumerate(statements) if sql.startswith("WITH hits"))
-    assert statements[at_hits - 1] == search_module.SEARCH_SETTINGS
+    assert statements[at_hits - 1] == search_module.SEARCH_SETTINGS.replace("%s", "'off'")
     with connection.cursor() as cursor:  # for that transaction only
-        cursor.execute("SELECT current_setting('jit'), current_setting('enable_seqscan')")
-        assert cursor.fetchone() == ("on", "on")
+        cursor.execute(
+            "SELECT current_setting('jit'), current_setting('enable_seqscan'), "
+            "current_setting('work_mem')"
+        )
+        assert cursor.fetchone() == ("on", "on", work_mem)
+
+
+@pytest.mark.postgres
+def test_searches_that_test_no_vector_may_read_the_entries_whole(client, library):
+    with CaptureQueriesContext(connection) as queries:
+        search(client, topic=library["peace"].slug)
+    statements = [q["sql"] for q in queries.captured_queries]
+    at_hits = next(i for i, sql in enumerate(statements) if sql.startswith("WITH hits"))
+    assert statements[at_hits - 1] == search_module.SEARCH_SETTINGS.replace("%s", "'on'")
 
 
 @pytest.mark.postgres

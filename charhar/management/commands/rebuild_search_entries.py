@@ -1,0 +1,49 @@
+"""`manage.py rebuild_search_entries`: search's entries made again from the content tables."""
+
+from django.core.management.base import BaseCommand
+from django.db import connection
+
+from charhar import searchentries
+from charhar.pagecache import bump_content_version
+
+
+class Command(BaseCommand):
+    help = (
+        "Compare site search's entries (PostgreSQL) with the articles, publications and experts "
+        "they stand for, and make them again if any differ. Triggers keep them current on "
+        "every write; this is for after writes made with triggers off (a restore with "
+        "pg_restore --disable-triggers, session_replication_role = replica)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Report how many entries differ; write nothing.",
+        )
+
+    def handle(self, *args, **options):
+        if connection.vendor != "postgresql":
+            self.stdout.write(
+                "Search entries are kept on PostgreSQL only; on this database search reads "
+                "the content tables and there is nothing to rebuild."
+            )
+            return
+        differing = searchentries.drift()
+        self.stdout.write(f"{differing} search entries differ from the content.")
+        if options["dry_run"]:
+            self.stdout.write(self.style.WARNING("Dry run: nothing was written."))
+            return
+        if not differing:
+            self.stdout.write(self.style.SUCCESS("Nothing to rebuild."))
+            return
+        total = searchentries.rebuild()
+        told = bump_content_version()
+        self.stdout.write(self.style.SUCCESS(f"Rebuilt {total} search entries."))
+        if not told:
+            self.stdout.write(
+                self.style.WARNING(
+                    "The cache could not be told: cached searches may be out of date until "
+                    "they expire."
+                )
+            )

@@ -1,0 +1,199 @@
+"""Search entries (PostgreSQL): the triggers keep them equal to the content, whatever writes.
+
+After each kind of write, `drift()` (the entries against what a rebuild would make of the
+content tables) must be zero, and the entry must say what the write changed.
+"""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from articles.factories import (
+    ArchivedArticleFactory,
+    DraftArticleFactory,
+    PublishedArticleFactory,
+    ScheduledArticleFactory,
+    SectionFactory,
+)
+from articles.models import Article, ArticleAuthor
+from charhar import searchentries
+from charhar.factories import RegionFactory, TopicFactory
+from charhar.models import SearchEntry
+from charhar.search import visible_entries
+from experts.factories import ExpertFactory, InactiveExpertFactory
+from experts.models import Expert
+from publications.factories import (
+    DraftPublicationFactory,
+    PublishedPublicationFactory,
+    SeriesFactory,
+)
+from publications.models import Publication, PublicationAuthor
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+def entry(row) -> SearchEntry:
+    kind = {Article: "article", Publication: "publication", Expert: "expert"}[type(row)]
+    return SearchEntry.objects.get(type=kind, object_id=row.pk)
+
+
+def test_a_saved_article_gets_an_entry_with_its_columns_links_and_vector():
+    peace, asia = TopicFactory(), RegionFactory()
+    section = SectionFactory()
+    zhao = ExpertFactory(name="Zhao Minghao")
+    article = PublishedArticleFactory(
+        title="Summit diplomacy",
+        kind=Article.Kind.RESEARCH,
+        section=section,
+        topics=[peace],
+        regions=[asia],
+        authors=[zhao],
+    )
+
+    found = entry(article)
+    assert (found.kind, found.status, found.section_id) == ("research", "published", section.pk)
+    assert found.published_at == article.published_at
+    assert (found.topic_ids, found.region_ids, found.expert_ids) == (
+        [peace.pk],
+        [asia.pk],
+        [zhao.pk],
+    )
+    article.refresh_from_db()
+    assert found.search_vector == article.search_vector
+    assert searchentries.drift() == 0
+
+
+def test_links_added_removed_set_and_cleared_follow():
+    first, second, third = TopicFactory(), TopicFactory(), TopicFactory()
+    article = PublishedArticleFactory(topics=[first])
+
+    article.topics.add(third, second)
+    assert entry(article).topic_ids == sorted([first.pk, second.pk, third.pk])
+    article.topics.remove(first)
+    assert entry(article).topic_ids == sorted([second.pk, third.pk])
+    article.topics.set([first])
+    assert entry(article).topic_ids == [first.pk]
+    article.topics.clear()
+    assert entry(article).topic_ids == []
+    # The link table written directly, as imports and the generator do.
+    Article.regions.through.objects.bulk_create(
+        [Article.regions.through(article=article, region=RegionFactory())]
+    )
+    assert len(entry(article).region_ids) == 1
+    assert searchentries.drift() == 0
+
+
+def test_credits_follow_and_an_expert_in_two_roles_counts_once():
+    zhao, li = ExpertFactory(), ExpertFactory()
+    article = PublishedArticleFactory(authors=[zhao])
+    ArticleAuthor.objects.create(article=article, expert=li, order=2)
+    assert entry(article).expert_ids == sorted([zhao.pk, li.pk])
+    ArticleAuthor.objects.filter(article=article, expert=zhao).delete()
+    assert entry(article).expert_ids == [li.pk]
+
+    book = PublishedPublicationFactory(authors=[zhao])
+    PublicationAuthor.objects.create(
+        publication=book, expert=zhao, role=PublicationAuthor.Role.EDITOR, order=2
+    )
+    assert entry(book).expert_ids == [zhao.pk]
+    assert searchentries.drift() == 0
+
+
+def test_a_queryset_update_unpublishes_at_once():
+    article = PublishedArticleFactory()
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
+
+    assert entry(article).status == "draft"
+    assert not visible_entries().filter(object_id=article.pk, type="article").exists()
+    assert searchentries.drift() == 0
+
+
+def test_deleted_rows_lose_their_entries():
+    article, book, expert = (
+        PublishedArticleFactory(),
+        PublishedPublicationFactory(),
+        ExpertFactory(),
+    )
+    article.delete()
+    Publication.objects.filter(pk=book.pk).delete()
+    expert.delete()
+
+    assert not SearchEntry.objects.exists()
+    assert searchentries.drift() == 0
+
+
+def test_a_deleted_topic_leaves_no_id_behind():
+    gone, kept = TopicFactory(), TopicFactory()
+    article = PublishedArticleFactory(topics=[gone, kept])
+    expert = ExpertFactory()
+    expert.topics.add(gone)
+
+    gone.delete()
+
+    assert entry(article).topic_ids == [kept.pk]
+    assert entry(expert).topic_ids == []
+    assert searchentries.drift() == 0
+
+
+def test_publications_and_experts_get_their_own_columns():
+    series = SeriesFactory()
+    book = PublishedPublicationFactory(series=series, published_on=datetime.date(2021, 3, 4))
+    expert = ExpertFactory()
+    expert.regions.add(RegionFactory())
+
+    assert (entry(book).kind, entry(book).series_id) == ("publication", series.pk)
+    assert entry(book).published_on == datetime.date(2021, 3, 4)
+    assert (entry(expert).kind, entry(expert).status) == ("expert", "active")
+    expert.is_active = False
+    expert.save()
+    assert entry(expert).status == "inactive"
+    assert searchentries.drift() == 0
+
+
+def test_visible_entries_are_exactly_what_published_lets_readers_see():
+    now = timezone.now()
+    PublishedArticleFactory()
+    DraftArticleFactory()
+    ScheduledArticleFactory()
+    ArchivedArticleFactory()
+    PublishedArticleFactory(published_at=None, status=Article.Status.PUBLISHED)
+    PublishedPublicationFactory()
+    PublishedPublicationFactory(published_on=timezone.localdate(now) + datetime.timedelta(days=1))
+    DraftPublicationFactory()
+    ExpertFactory()
+    InactiveExpertFactory()
+
+    def visible(kind):
+        return set(visible_entries(now).filter(type=kind).values_list("object_id", flat=True))
+
+    assert visible("article") == set(Article.objects.published(now).values_list("pk", flat=True))
+    assert visible("publication") == set(
+        Publication.objects.published(timezone.localdate(now)).values_list("pk", flat=True)
+    )
+    assert visible("expert") == set(Expert.objects.published().values_list("pk", flat=True))
+    assert len(visible("article")) == 1  # the published one; the rest are not yet, or no more
+
+
+def test_rebuild_mends_entries_written_around_the_triggers(capsys):
+    article = PublishedArticleFactory(topics=[TopicFactory()])
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE charhar_searchentry SET topic_ids = '{}', status = 'draft'")
+        cursor.execute(
+            "INSERT INTO charhar_searchentry (type, object_id, kind, status, "
+            "topic_ids, region_ids, expert_ids) "
+            "VALUES ('article', 999999, 'news', 'published', '{}', '{}', '{}')"
+        )
+    assert searchentries.drift() == 3  # one changed (both sides of it) and one left over
+
+    call_command("rebuild_search_entries", "--dry-run")
+    assert searchentries.drift() == 3
+    assert "3 search entries differ" in capsys.readouterr().out
+
+    call_command("rebuild_search_entries")
+
+    assert "Rebuilt 1 search entries." in capsys.readouterr().out
+    assert searchentries.drift() == 0
+    assert entry(article).status == "published"
