@@ -597,9 +597,7 @@ class _Generator:
 
     def create_articles(self, missing: list[int], events: dict[int, int]) -> None:
         if connection.vendor == "postgresql":
-            writer = _CopyWriter(
-                self.clock, rebuild_index=len(missing) > REBUILD_SEARCH_INDEX_ABOVE
-            )
+            writer = _CopyWriter(self.clock)
         else:
             writer = _ModelWriter(self.clock, self.batch)
         # Rows are generated in a second thread while the previous batch is written: the
@@ -821,14 +819,10 @@ def _write_events(rows: list[_ArticleRow], pks: list[int]) -> None:
 
 
 class _CopyWriter:
-    """Writes articles on PostgreSQL with COPY, search vectors included (`charhar.copying`).
+    """Writes articles on PostgreSQL with COPY, search vectors included (`charhar.copying`)."""
 
-    Above `REBUILD_SEARCH_INDEX_ABOVE` new articles the search index is dropped first and built
-    once at the end, which is far quicker than updating it row by row.
-    """
-
-    def __init__(self, clock: _Clock, *, rebuild_index: bool):
-        self.clock, self.rebuild_index = clock, rebuild_index
+    def __init__(self, clock: _Clock):
+        self.clock = clock
         self.fields = [f for f in Article._meta.concrete_fields if f.name != "search_vector"]
         run_start = timezone.now()
         self.defaults = {}
@@ -845,9 +839,6 @@ class _CopyWriter:
             columns = [model._meta.get_field(name).column for name in names]
             self.links[label] = (model._meta.db_table, columns)
         self.articles = VectorCopy(Article, self.fields).start()
-        if self.rebuild_index:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP INDEX IF EXISTS {SEARCH_INDEX}")
 
     def write(self, rows: list[_ArticleRow]) -> dict[str, int]:
         with self.clock("articles: insert"):
@@ -870,14 +861,6 @@ class _CopyWriter:
 
     def finish(self) -> None:
         self.articles.finish()
-        if not self.rebuild_index:
-            return
-        with self.clock("search index"), connection.cursor() as cursor:
-            # Deferred foreign-key checks still pending would forbid changing the table's
-            # indexes: run them now (commit would run them anyway).
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            cursor.execute(searchentries.INDEX_SQL)
 
 
 def _a(word: str) -> str:
@@ -906,10 +889,9 @@ def _analyze() -> None:
         cursor.execute(f"ANALYZE {tables}")
 
 
-# Above this many new articles, rebuilding the GIN index once beats updating it row by row.
+# Above this many new articles, rebuilding the search entries' GIN index once beats updating
+# it row by row.
 REBUILD_SEARCH_INDEX_ABOVE = 5000
-# The search entries' vector index, which the articles' rows reach through their triggers.
-SEARCH_INDEX = searchentries.INDEX
 
 
 def _refresh_search_vectors() -> None:
@@ -941,7 +923,12 @@ def generate_content(
             plan = generator.plan()
         generator.report_plan(plan)
         if not dry_run:
+            # The search entries are written once at the end, set-based (`searchentries`).
+            rebuild_index = len(plan.articles) > REBUILD_SEARCH_INDEX_ABOVE
+            searchentries.defer(drop_index=rebuild_index)
             generator.run(plan)
+            with generator.clock("search entries"):
+                searchentries.catch_up(build_index=rebuild_index)
     if not dry_run and result.created_anything:
         with generator.clock("search vectors"):
             _refresh_search_vectors()

@@ -17,7 +17,14 @@ The SQL is built from the models' metadata; a migration passes its historical mo
 
 from dataclasses import dataclass
 
+from django.apps import apps as global_apps
+from django.db import connections
+
 TABLE = "charhar_searchentry"
+# While this setting is "on" in a transaction, the triggers leave the entries alone
+# (`deferred`).
+DEFER_SETTING = "charhar.defer_search_entries"
+DIRTY = "charhar_search_dirty"  # the owners noted meanwhile: a temporary table
 ARRAYS = ("topic_ids", "region_ids", "expert_ids")
 # One GIN index over the vector and every filtered column (the scalar ones through the
 # btree_gin extension): a search with filters finds its hits by intersecting their lists
@@ -140,13 +147,58 @@ def _select(owner: _Owner, source: str) -> tuple[str, str]:
     return ", ".join(values), f"SELECT {', '.join(values.values())} FROM {source} n"  # noqa: S608
 
 
+def _fresh(owner: _Owner, only_dirty: bool = False) -> str:
+    """The SELECT of the entries of the owner's rows (those in `DIRTY` only, with
+    `only_dirty`), set-based: each link table is read once and grouped, where the triggers'
+    form looks up each row's links."""
+    dirty = f"IN (SELECT object_id FROM {DIRTY} WHERE type = '{owner.type}')"  # noqa: S608
+    joins, arrays = [], dict.fromkeys(ARRAYS, "'{}'::bigint[]")
+    for k, link in enumerate(owner.links):
+        where = f"WHERE {link.owner} {dirty} " if only_dirty else ""
+        joins.append(
+            f"LEFT JOIN (SELECT {link.owner} AS id, "  # noqa: S608
+            f"array_agg(DISTINCT {link.value} ORDER BY {link.value}) AS ids "
+            f"FROM {link.table} {where}GROUP BY {link.owner}) l{k} ON l{k}.id = n.id"
+        )
+        arrays[link.column] = f"COALESCE(l{k}.ids, '{{}}'::bigint[])"
+    values = {"type": f"'{owner.type}'", "object_id": "n.id", **owner.columns, **arrays}
+    where = f" WHERE n.id {dirty}" if only_dirty else ""
+    return (
+        f"SELECT {', '.join(values.values())} FROM {owner.table} n "  # noqa: S608
+        f"{' '.join(joins)}{where}"
+    )
+
+
+def _note(owner_type: str, column: str, source: str) -> str:
+    """While deferred: the owners named by `source` noted in `DIRTY`, for `catch_up`."""
+    return (
+        f"INSERT INTO {DIRTY} SELECT DISTINCT '{owner_type}', {column} "  # noqa: S608
+        f"FROM {source} ON CONFLICT DO NOTHING;"
+    )
+
+
+def _deferred_branch(owner_type: str, column: str) -> str:
+    return f"""
+    IF current_setting('{DEFER_SETTING}', true) = 'on' AND TG_OP <> 'TRUNCATE' THEN
+        IF TG_OP = 'INSERT' THEN
+            {_note(owner_type, column, "new_rows")}
+        ELSIF TG_OP = 'DELETE' THEN
+            {_note(owner_type, column, "old_rows")}
+        ELSE
+            {_note(owner_type, column, "old_rows")}
+            {_note(owner_type, column, "new_rows")}
+        END IF;
+        RETURN NULL;
+    END IF;"""
+
+
 def _owner_function(owner: _Owner) -> str:
     columns, select = _select(owner, "new_rows")
     changed = list(owner.columns)
     return f"""
 CREATE OR REPLACE FUNCTION charhar_search_{owner.type}() RETURNS trigger
 LANGUAGE plpgsql AS $$
-BEGIN
+BEGIN{_deferred_branch(owner.type, "id")}
     IF TG_OP = 'TRUNCATE' THEN
         DELETE FROM {TABLE} WHERE type = '{owner.type}';
     ELSIF TG_OP = 'DELETE' THEN
@@ -180,7 +232,7 @@ def _link_function(owner: _Owner, link: _Link) -> str:
     return f"""
 CREATE OR REPLACE FUNCTION {_link_function_name(link)}() RETURNS trigger
 LANGUAGE plpgsql AS $$
-BEGIN
+BEGIN{_deferred_branch(owner.type, link.owner)}
     IF TG_OP = 'TRUNCATE' THEN
         UPDATE {TABLE} SET {link.column} = '{{}}'
         WHERE type = '{owner.type}' AND {link.column} <> '{{}}';
@@ -247,38 +299,108 @@ def uninstall_statements(apps) -> list[str]:
 
 
 def rebuild_statements(apps) -> list[str]:
-    """Every entry made again from the content tables: for the migration that creates them,
-    and after anything wrote with the triggers disabled (``pg_restore --disable-triggers``
-    of a partial dump, ``session_replication_role = replica``)."""
-    statements = [f"DELETE FROM {TABLE}"]  # noqa: S608
-    for owner in _owners(apps):
-        columns, select = _select(owner, owner.table)
-        statements.append(f"INSERT INTO {TABLE} ({columns}) {select}")
-    return statements
+    """Every entry made from the content tables, for the migration that creates them."""
+    columns = _columns(apps)
+    return [f"INSERT INTO {TABLE} ({columns}) {_fresh(owner)}" for owner in _owners(apps)]
 
 
 def _columns(apps) -> str:
     return _select(_owners(apps)[0], "")[0]
 
 
+def _fresh_cte(apps, only_dirty: bool = False) -> tuple[str, str]:
+    """The entry columns, and ``fresh``: the entries as the content tables make them."""
+    columns = _columns(apps)
+    fresh = " UNION ALL ".join(_fresh(owner, only_dirty) for owner in _owners(apps))
+    return columns, f"WITH fresh ({columns}) AS MATERIALIZED ({fresh})"
+
+
 def drift(using: str = "default") -> int:
     """How many entries differ from what the content tables make of them (missing, left
     over or with other values); 0 off PostgreSQL."""
-    from django.apps import apps
-    from django.db import connections
-
     connection = connections[using]
     if connection.vendor != "postgresql":
         return 0
-    columns = _columns(apps)
-    fresh = " UNION ALL ".join(_select(owner, owner.table)[1] for owner in _owners(apps))
+    columns, fresh = _fresh_cte(global_apps)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH fresh AS ({fresh}), current AS (SELECT {columns} FROM {TABLE}) "  # noqa: S608
+            f"{fresh}, current AS (SELECT {columns} FROM {TABLE}) "  # noqa: S608
             "SELECT (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM current) a)"
             " + (SELECT count(*) FROM (SELECT * FROM current EXCEPT ALL SELECT * FROM fresh) b)"
         )
         return cursor.fetchone()[0]
+
+
+def _sync(cursor, only_dirty: bool) -> tuple[int, int]:
+    columns, fresh = _fresh_cte(global_apps, only_dirty)
+    names = columns.split(", ")
+    same = " AND ".join(f"e.{c} IS NOT DISTINCT FROM f.{c}" for c in names[2:])
+    gone = (
+        f"(e.type, e.object_id) IN (SELECT type, object_id FROM {DIRTY}) AND "  # noqa: S608
+        if only_dirty
+        else ""
+    )
+    cursor.execute(
+        f"{fresh}, written AS ("  # noqa: S608
+        f"INSERT INTO {TABLE} ({columns}) SELECT * FROM fresh f WHERE NOT EXISTS ("
+        f"SELECT 1 FROM {TABLE} e WHERE e.type = f.type AND e.object_id = f.object_id "
+        f"AND {same}) ON CONFLICT (type, object_id) DO UPDATE SET "
+        f"{', '.join(f'{c} = EXCLUDED.{c}' for c in names[2:])} RETURNING 1), "
+        f"deleted AS (DELETE FROM {TABLE} e WHERE {gone}NOT EXISTS (SELECT 1 FROM fresh f "
+        "WHERE f.type = e.type AND f.object_id = e.object_id) RETURNING 1) "
+        "SELECT (SELECT count(*) FROM written), (SELECT count(*) FROM deleted)"
+    )
+    return cursor.fetchone()
+
+
+def sync(using: str = "default") -> tuple[int, int]:
+    """Write every entry that differs from what the content tables make of it and delete
+    the ones left over, in one statement; returns (written, deleted). A no-op off
+    PostgreSQL. For after writes made with the triggers off."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return 0, 0
+    with connection.cursor() as cursor:
+        return _sync(cursor, only_dirty=False)
+
+
+def defer(*, drop_index: bool = False, using: str = "default") -> None:
+    """For bulk writers, inside their transaction: until `catch_up`, the triggers only note
+    which rows' entries are out of date (otherwise each statement would update the entries
+    it touches at once: a new row's entry written, then once more for each of its link
+    tables, each time into the GIN index). With `drop_index`, the entries' index is dropped,
+    to be built once. A no-op off PostgreSQL."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {DIRTY} (type varchar(12), "
+            "object_id bigint, PRIMARY KEY (type, object_id)) ON COMMIT DROP"
+        )
+        cursor.execute("SELECT set_config(%s, 'on', true)", [DEFER_SETTING])
+        if drop_index:
+            cursor.execute(f"DROP INDEX IF EXISTS {INDEX}")
+
+
+def catch_up(*, build_index: bool = False, using: str = "default") -> tuple[int, int]:
+    """The end of `defer`: the triggers on again, and the entries of the rows they noted
+    brought up to date in one statement; with `build_index`, the index built again.
+    Returns (written, deleted)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return 0, 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, '', true)", [DEFER_SETTING])
+        changes = _sync(cursor, only_dirty=True)
+        cursor.execute(f"DROP TABLE {DIRTY}")
+        if build_index:
+            # Deferred foreign-key checks still pending would forbid changing the table's
+            # indexes: run them now (commit would run them anyway).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute(INDEX_SQL)
+    return changes
 
 
 def install(apps, schema_editor) -> None:
@@ -293,18 +415,3 @@ def uninstall(apps, schema_editor) -> None:
         return
     for statement in [*uninstall_statements(apps), f"DROP INDEX IF EXISTS {INDEX}"]:
         schema_editor.execute(statement)
-
-
-def rebuild(using: str = "default") -> int:
-    """Make every entry again; returns how many there are. A no-op off PostgreSQL."""
-    from django.apps import apps
-    from django.db import connections, transaction
-
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        return 0
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        for statement in rebuild_statements(apps):
-            cursor.execute(statement)
-        cursor.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608
-        return cursor.fetchone()[0]

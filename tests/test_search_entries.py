@@ -194,6 +194,32 @@ def test_rebuild_mends_entries_written_around_the_triggers(capsys):
 
     call_command("rebuild_search_entries")
 
-    assert "Rebuilt 1 search entries." in capsys.readouterr().out
+    assert "Wrote 1 search entries and deleted 1 left over." in capsys.readouterr().out
     assert searchentries.drift() == 0
     assert entry(article).status == "published"
+
+
+def test_bulk_writers_defer_the_entries_and_catch_up_in_one_go():
+    searchentries.defer(drop_index=True)
+    article = PublishedArticleFactory(topics=[TopicFactory()])
+    assert not SearchEntry.objects.exists()
+
+    searchentries.catch_up(build_index=True)
+
+    assert entry(article).topic_ids == [article.topics.get().pk]
+    assert searchentries.drift() == 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [searchentries.INDEX])
+        assert cursor.fetchone()
+
+
+def test_imports_leave_the_entries_equal_to_what_they_wrote():
+    from charhar.transfer.structured import import_structured
+    from tests.test_import_rerun import DATA, wordpress
+
+    wordpress()
+    import_structured([DATA / "content.jsonl"])
+
+    assert Article.objects.exists()
+    assert SearchEntry.objects.filter(type="article").count() == Article.objects.count()
+    assert searchentries.drift() == 0

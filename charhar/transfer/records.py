@@ -38,6 +38,7 @@ from articles.models import Article, ArticleAuthor, EventDetails, Section, Tagge
 from experts.models import Expert
 from publications.models import Publication, PublicationAuthor, Series
 
+from .. import searchentries
 from ..copying import copy_rows, next_ids
 from ..models import (
     Menu,
@@ -574,7 +575,12 @@ class ContentWriter:
         try:
             with transaction.atomic():
                 if rtype in SPECS:
+                    # The search entries of the rows written are brought up to date once, at
+                    # the end of the batch (charhar/searchentries.py).
+                    searchentries.defer()
                     deferred = self._write_models(SPECS[rtype], records)
+                    with self.clock("search entries"):
+                        searchentries.catch_up()
                 else:
                     getattr(self, f"_write_{rtype}")(records)
         except (DatabaseError, ValidationError, OSError, ValueError) as exc:

@@ -10,7 +10,7 @@ from charhar.pagecache import bump_content_version
 class Command(BaseCommand):
     help = (
         "Compare site search's entries (PostgreSQL) with the articles, publications and experts "
-        "they stand for, and make them again if any differ. Triggers keep them current on "
+        "they stand for, and write the ones that differ again. Triggers keep them current on "
         "every write; this is for after writes made with triggers off (a restore with "
         "pg_restore --disable-triggers, session_replication_role = replica)."
     )
@@ -37,9 +37,11 @@ class Command(BaseCommand):
         if not differing:
             self.stdout.write(self.style.SUCCESS("Nothing to rebuild."))
             return
-        total = searchentries.rebuild()
+        written, deleted = searchentries.sync()
         told = bump_content_version()
-        self.stdout.write(self.style.SUCCESS(f"Rebuilt {total} search entries."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Wrote {written} search entries and deleted {deleted} left over.")
+        )
         if not told:
             self.stdout.write(
                 self.style.WARNING(
