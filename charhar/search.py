@@ -2,20 +2,23 @@
 
 **Matching.** On PostgreSQL each searchable row stores a weighted ``tsvector`` (A title or
 name, B summary, C body and the names of its authors; English stemming) in its
-``search_vector`` column, GIN-indexed; what readers type is parsed by
-``websearch_to_tsquery`` (quoted phrases, ``or``, ``-exclusion``) and ranked with
-``ts_rank``. Everywhere else (SQLite), and on PostgreSQL for a query that has no word the
-English configuration indexes (only stop words or symbols such as ``<script>``), the same
-syntax is applied by `parse_query` as case-insensitive substring matching.
+``search_vector`` column; what readers type is parsed by ``websearch_to_tsquery`` (quoted
+phrases, ``or``, ``-exclusion``) and ranked with ``ts_rank``. The hits are found in the
+search entries (`charhar.models.SearchEntry`: narrow copies of what search filters, counts
+and orders by, with one GIN index over all of it, kept by triggers), and facets counted
+from their arrays of topic, region and expert ids. Everywhere else (SQLite), and on
+PostgreSQL for a query that has no word the English configuration indexes (only stop words
+or symbols such as ``<script>``), the same syntax is applied by `parse_query` as
+case-insensitive substring matching over the content tables.
 
 **Vectors** are refreshed after every save of an article, expert or publication and after
 a change of its credits (signals below, connected in ``CharharConfig.ready``). Code that
 writes without ``save()`` (``bulk_create``, ``update``, imports) calls
 `refresh_search_vectors` with the rows it wrote: one UPDATE for any number of rows.
 
-**One statement for counts and order, cached.** The filtered hits of the three models
-(each built by the ORM from the model's ``published()`` queryset, so visibility is decided
-in the one usual place) are found once; every facet count and the first `LEAD` places of the
+**One statement for counts and order, cached.** The filtered hits (from the entries'
+`visible_entries()`, or each model's ``published()`` queryset over the content tables) are
+found once; every facet count and the first `LEAD` places of the
 order are read from them in a single statement, whose result is cached per search and
 content state. A page then reads its 20 rows by primary key. Filters on topics, regions and
 experts combine with AND and may repeat; kind, section and series take one value. Every
@@ -1250,19 +1253,22 @@ def _first_match(text: str, matcher) -> int | None:
 def snippet(summary: str, body: str, words: list[str], matcher=None) -> str:
     """A short passage of the summary or body around the first searched word, escaped, with
     the searched words in <mark>. A page's snippets may share one `_Matcher(words)`."""
-    texts = [" ".join(summary.split()), " ".join(strip_tags(body).split())]
-    texts = [t for t in texts if t]
-    if not texts:
-        return ""
     if matcher is None and words:
         matcher = _Matcher(words)
-    text, start = texts[0], 0
-    if matcher:
-        for candidate in texts:
-            found = _first_match(candidate, matcher)
+    summary = " ".join(summary.split())
+    found = _first_match(summary, matcher) if summary and matcher else None
+    if found is not None:
+        text, start = summary, found
+    else:
+        # The body's text is only made when the summary has no searched word.
+        plain = " ".join(strip_tags(body).split()) if body else ""
+        text, start = summary or plain, 0
+        if matcher and plain:
+            found = _first_match(plain, matcher)
             if found is not None:
-                text, start = candidate, found
-                break
+                text, start = plain, found
+    if not text:
+        return ""
     # Begin a little before the match, at a word boundary; end at one too.
     begin = max(0, start - SNIPPET_CHARS // 4)
     if begin:
