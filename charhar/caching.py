@@ -29,6 +29,22 @@ def cached_rows(model) -> list:
     return rows
 
 
+def cached_rows_many(*models) -> dict:
+    """`cached_rows` of each of `models`, as {model: rows}, in one round trip to the cache."""
+    for model in models:
+        if model not in _registered:
+            raise LookupError(f"{model._meta.label} is not registered with charhar.caching.")
+    found = cache.get_many([_key(model) for model in models])
+    rows, missing = {}, {}
+    for model in models:
+        rows[model] = found.get(_key(model))
+        if rows[model] is None:
+            rows[model] = missing[_key(model)] = list(model._default_manager.all())
+    if missing:
+        cache.set_many(missing, TIMEOUT)
+    return rows
+
+
 def cached_row_or_404(model, slug: str):
     """The row of `model` with this slug, from the cached rows when `model` is registered
     (no query), else from the database; a 404 when there is none."""

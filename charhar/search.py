@@ -69,7 +69,7 @@ from articles.models import Article, ArticleAuthor, Section
 from experts.models import Expert
 from publications.models import Publication, PublicationAuthor, Series
 
-from .caching import cached_rows
+from .caching import cached_rows_many
 from .models import Region, SearchEntry, Topic
 from .pagecache import content_state
 
@@ -263,8 +263,11 @@ def _year(value: str) -> int | None:
     return None
 
 
-def _pick(model, slugs: list[str]) -> list:
-    by_slug = {row.slug: row for row in cached_rows(model)}
+TAXONOMY = (Section, Series, Topic, Region)
+
+
+def _pick(rows: list, slugs: list[str]) -> list:
+    by_slug = {row.slug: row for row in rows}
     chosen = []
     for slug in slugs:
         row = by_slug.get(slug)
@@ -285,15 +288,18 @@ class Filters:
     experts: list = field(default_factory=list)
     year_from: int | None = None
     year_to: int | None = None
+    # Every row of each `TAXONOMY` model, read once for the filters, the facets and the hits.
+    rows: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_query_dict(cls, data) -> "Filters":
         def many(name):
             return [clean_query(v) for v in data.getlist(name)[:MAX_FILTER_VALUES] if v]
 
+        rows = cached_rows_many(*TAXONOMY)
         kind = clean_query(data.get("kind", ""))
-        sections = _pick(Section, many("section")[:1])
-        series = _pick(Series, many("series")[:1])
+        sections = _pick(rows[Section], many("section")[:1])
+        series = _pick(rows[Series], many("series")[:1])
         expert_slugs = list(dict.fromkeys(many("expert")))
         experts = []
         if expert_slugs:
@@ -307,12 +313,19 @@ class Filters:
             kind=kind if kind in KIND_LABELS else "",
             section=sections[0] if sections else None,
             series=series[0] if series else None,
-            topics=_pick(Topic, many("topic")),
-            regions=_pick(Region, many("region")),
+            topics=_pick(rows[Topic], many("topic")),
+            regions=_pick(rows[Region], many("region")),
             experts=experts,
             year_from=year_from,
             year_to=year_to,
+            rows=rows,
         )
+
+    def taxonomy(self, model) -> list:
+        """Every row of `model` (one of `TAXONOMY`)."""
+        if not self.rows:
+            self.rows = cached_rows_many(*TAXONOMY)
+        return self.rows[model]
 
     @property
     def active(self) -> bool:
@@ -466,8 +479,8 @@ def _url(model, slug: str) -> str:
     return model.get_absolute_url(_Slug(slug))
 
 
-def _by_id(model) -> dict:
-    return {row.pk: row for row in cached_rows(model)}
+def _by_id(rows: list) -> dict:
+    return {row.pk: row for row in rows}
 
 
 @dataclass
@@ -988,7 +1001,7 @@ class Search:
             chosen_ids = {row.pk for row in chosen}
             return [
                 FacetValue(row.slug, row.name, counts[dim].get(row.pk, 0), row.pk in chosen_ids)
-                for row in cached_rows(model)
+                for row in f.taxonomy(model)
                 if counts[dim].get(row.pk) or row.pk in chosen_ids
             ]
 
@@ -1018,7 +1031,8 @@ class Search:
         if not self.count:
             return []
         hits = self._read_hits(self._places(offset, limit))
-        sections, series = _by_id(Section), _by_id(Series)
+        taxonomy = self.filters.taxonomy
+        sections, series = _by_id(taxonomy(Section)), _by_id(taxonomy(Series))
         for hit in hits:
             hit.section = sections.get(hit.section_id)
             hit.series = series.get(hit.series_id)
@@ -1242,12 +1256,12 @@ class _Matcher:
 
 
 def _first_match(text: str, matcher) -> int | None:
-    """Where the first word `matcher` accepts begins in `text`: each distinct word is judged
-    once, then one regular expression finds the first of those that matched."""
-    found = {word for word in set(_WORD.findall(text)) if matcher(word)}
-    if not found:
-        return None
-    return re.search(r"\b(?:" + "|".join(map(re.escape, found)) + r")\b", text).start()
+    """Where the first word `matcher` accepts begins in `text` (the matcher remembers the
+    words it has judged, so a page's snippets judge each distinct word once)."""
+    for word in _WORD.finditer(text):
+        if matcher(word.group()):
+            return word.start()
+    return None
 
 
 def snippet(summary: str, body: str, words: list[str], matcher=None) -> str:
