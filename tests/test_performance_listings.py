@@ -215,25 +215,40 @@ def test_no_listing_page_scans_the_articles_table(client, listing):
 
 @pytest.mark.postgres
 def test_the_home_page_finds_each_series_latest_issues_in_its_index(client):
+    # Enough issues that walking the index beats sorting each series' issues, and statistics
+    # that say so: the planner's row counts outlive the transaction of the ANALYZE that set
+    # them, so without one here they would describe whatever an earlier test left.
+    today = timezone.localdate()
     for _ in range(2):
         series = SeriesFactory()
-        PublishedPublicationFactory.create_batch(3, series=series)
-    plans = {}
-    client.get("/")
-    with CaptureQueriesContext(connection) as queries:
-        client.get("/")
+        Publication.objects.bulk_create(
+            Publication(
+                title=f"{series.name} {n}",
+                slug=f"{series.slug}-{n}",
+                series=series,
+                published_on=today - datetime.timedelta(days=n + 1),
+                status=Publication.Status.PUBLISHED,
+            )
+            for n in range(300)
+        )
     with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("ANALYZE publications_publication, publications_series")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/")  # the first request after the change: the picks are made, not cached
+    [picks] = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "publications_publication" in q["sql"] and "LIMIT 1" in q["sql"]
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")  # a table this small is read whole
         try:
-            for query in queries.captured_queries:
-                if "publications_publication" in query["sql"]:
-                    cursor.execute("EXPLAIN " + query["sql"])
-                    plans[query["sql"]] = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("EXPLAIN " + picks)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
         finally:
             cursor.execute("RESET enable_seqscan")
-    [plan] = plans.values()
-    assert "publication_series_latest" in plan
-    assert "Seq Scan on publications_publication" not in plan
+    assert "publication_series_latest" in plan, plan
+    assert "Seq Scan on publications_publication" not in plan, plan
 
 
 def test_a_topic_page_finds_its_topic_among_the_cached_rows_and_follows_a_rename(client, listing):
