@@ -12,6 +12,10 @@ by hand) the entries follow in the same transaction.
   deleted or truncated, its entry goes.
 - A link row inserted, updated or deleted sets the id array of the entries it names.
 
+Bulk writers `defer` the entries for their transaction and `catch_up` at its end: one
+set-based statement for every row they wrote. `sync` and `drift` compare the entries with the
+content tables as a whole (`manage.py rebuild_search_entries`).
+
 The SQL is built from the models' metadata; a migration passes its historical models.
 """
 
@@ -21,8 +25,8 @@ from django.apps import apps as global_apps
 from django.db import connections
 
 TABLE = "charhar_searchentry"
-# While this setting is "on" in a transaction, the triggers leave the entries alone
-# (`deferred`).
+# While this setting is "on" in a transaction, the triggers only note the owners whose
+# entries are out of date, in `DIRTY` (`defer`, `catch_up`).
 DEFER_SETTING = "charhar.defer_search_entries"
 DIRTY = "charhar_search_dirty"  # the owners noted meanwhile: a temporary table
 ARRAYS = ("topic_ids", "region_ids", "expert_ids")

@@ -686,3 +686,24 @@ def test_search_settings_end_with_the_search_statement(client):
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('jit'), current_setting('enable_seqscan')")
         assert cursor.fetchone() == ("on", "on")
+
+
+def test_the_taxonomy_comes_from_the_cache_in_one_read_and_follows_edits(django_assert_num_queries):
+    from django.core.cache import cache
+
+    from articles.models import Section
+    from charhar.caching import cached_rows_many
+    from charhar.models import Region, Topic
+    from publications.models import Series
+
+    peace = TopicFactory(name="Peace")
+    cache.clear()
+    with django_assert_num_queries(4):  # each table once, then kept
+        rows = cached_rows_many(Section, Series, Topic, Region)
+    assert rows[Topic] == [peace]
+    with django_assert_num_queries(0):
+        assert cached_rows_many(Section, Series, Topic, Region) == rows
+
+    peace.name = "Peace and Security"
+    peace.save()
+    assert [t.name for t in cached_rows_many(Topic)[Topic]] == ["Peace and Security"]
