@@ -838,31 +838,15 @@ class Search:
         # Read through, not copied: PostgreSQL would otherwise store every hit a second time.
         inline = "NOT MATERIALIZED " if connection.vendor == "postgresql" else ""
         ctes.append(f"hits ({columns}) AS {inline}({every})")
-        if self.sort == "relevance" and self.full_text:
-            ctes.append("tsq (query) AS (SELECT websearch_to_tsquery(%s::regconfig, %s))")
-            params.extend([CONFIG, self.query])
-            qn = connection.ops.quote_name
-            models = {ARTICLE: Article, PUBLICATION: Publication, EXPERT: Expert}
-            ranked, later = [], []
-            for kind in parts:
-                newest = (
-                    f"SELECT type, id, date FROM hits_{kind} "  # noqa: S608
-                    "ORDER BY date DESC NULLS LAST, id DESC"
-                )
-                table = qn(models[kind]._meta.db_table)
-                ranked.append(
-                    "SELECT c.type, c.id, c.date, "  # noqa: S608
-                    f"(SELECT ts_rank(t.search_vector, tsq.query) FROM {table} t "
-                    f"WHERE t.id = c.id), 0 FROM ({newest} LIMIT {RANKED}) c, tsq"
-                )
-                later.append(
-                    "SELECT type, id, date, CAST(0 AS REAL), 1 "  # noqa: S608
-                    f"FROM ({newest} LIMIT {int(need)} OFFSET {RANKED}) l"
-                )
-            order = " UNION ALL ".join(ranked + later)
-        else:
-            order = "SELECT type, id, date, score, 0 FROM hits"
-        ctes.append(f"ordered (type, id, date, score, later) AS ({order})")
+        qn = connection.ops.quote_name
+        models = {ARTICLE: Article, PUBLICATION: Publication, EXPERT: Expert}
+        ctes += self._ordered(
+            list(parts),
+            need,
+            hits_of=lambda kind: f"hits_{kind}",
+            vector_of=lambda kind: f"FROM {qn(models[kind]._meta.db_table)} t WHERE t.id = c.id",
+            params=params,
+        )
         return "WITH " + ", ".join(ctes) + " ", params, list(parts)
 
     def _entry_with(self, need: int) -> tuple[str, list, list[str]]:
@@ -875,30 +859,46 @@ class Search:
         kinds = self.filters.types()
         columns = ", ".join(ENTRY_COLUMNS)
         ctes = [f"hits ({columns}) AS MATERIALIZED ({sql})"]
-        if self.sort == "relevance" and self.full_text:
-            ctes.append("tsq (query) AS (SELECT websearch_to_tsquery(%s::regconfig, %s))")
-            params = [*params, CONFIG, self.query]
-            ranked, later = [], []
-            for kind in kinds:
-                newest = (
-                    f"SELECT type, id, date FROM hits WHERE type = '{kind}' "  # noqa: S608
-                    "ORDER BY date DESC NULLS LAST, id DESC"
-                )
-                ranked.append(
-                    "SELECT c.type, c.id, c.date, "  # noqa: S608
-                    f"(SELECT ts_rank(t.search_vector, tsq.query) FROM {ENTRY_TABLE} t "
-                    f"WHERE t.type = c.type AND t.object_id = c.id), 0 "
-                    f"FROM ({newest} LIMIT {RANKED}) c, tsq"
-                )
-                later.append(
-                    "SELECT type, id, date, CAST(0 AS REAL), 1 "  # noqa: S608
-                    f"FROM ({newest} LIMIT {int(need)} OFFSET {RANKED}) l"
-                )
-            order = " UNION ALL ".join(ranked + later)
-        else:
-            order = "SELECT type, id, date, score, 0 FROM hits"
-        ctes.append(f"ordered (type, id, date, score, later) AS ({order})")
+        params = list(params)
+        ctes += self._ordered(
+            kinds,
+            need,
+            hits_of=lambda kind: f"(SELECT * FROM hits WHERE type = '{kind}') h",  # noqa: S608
+            vector_of=lambda kind: (
+                f"FROM {ENTRY_TABLE} t WHERE t.type = c.type AND t.object_id = c.id"
+            ),
+            params=params,
+        )
         return "WITH " + ", ".join(ctes) + " ", params, kinds
+
+    def _ordered(self, kinds, need: int, *, hits_of, vector_of, params: list) -> list[str]:
+        """The CTEs of `ordered` (type, id, date, score, later) over ``hits``, as `_with`
+        describes it: `hits_of(kind)` names the kind's hits, `vector_of(kind)` is where the
+        vector of hit ``c`` is read from (``FROM … t WHERE …``). Adds the parameters it needs
+        to `params`."""
+        if not (self.sort == "relevance" and self.full_text):
+            return ["ordered (type, id, date, score, later) AS "
+                    "(SELECT type, id, date, score, 0 FROM hits)"]  # fmt: skip
+        params.extend([CONFIG, self.query])
+        ranked, later = [], []
+        for kind in kinds:
+            newest = (
+                f"SELECT type, id, date FROM {hits_of(kind)} "  # noqa: S608
+                "ORDER BY date DESC NULLS LAST, id DESC"
+            )
+            ranked.append(
+                "SELECT c.type, c.id, c.date, "  # noqa: S608
+                f"(SELECT ts_rank(t.search_vector, tsq.query) {vector_of(kind)}), 0 "
+                f"FROM ({newest} LIMIT {RANKED}) c, tsq"
+            )
+            later.append(
+                "SELECT type, id, date, CAST(0 AS REAL), 1 "  # noqa: S608
+                f"FROM ({newest} LIMIT {int(need)} OFFSET {RANKED}) l"
+            )
+        return [
+            "tsq (query) AS (SELECT websearch_to_tsquery(%s::regconfig, %s))",
+            f"ordered (type, id, date, score, later) AS ({' UNION ALL '.join(ranked + later)})",
+        ]
 
     # Counts, facets and the order ----------------------------------------------------------
 
