@@ -58,6 +58,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, ExtractYear
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 from django.utils import timezone
@@ -520,8 +521,9 @@ SHOWN_COLUMNS = (
     "event_starts",
     "event_time_zone",
 )
-# The hits as the search entries give them: the link ids as arrays, counted by unnesting.
-ENTRY_COLUMNS = (*HIT_COLUMNS, "topic_ids", "region_ids", "expert_ids")
+# The hits as the search entries give them: the link ids as arrays, counted by unnesting, and
+# where the entry's row is (its ``ctid``), for reading its vector in the same statement.
+ENTRY_COLUMNS = (*HIT_COLUMNS, "topic_ids", "region_ids", "expert_ids", "tid")
 ENTRY_TABLE = SearchEntry._meta.db_table
 ACTIVE = "active"  # an active expert's entry status (charhar/searchentries.py)
 ORDER_KEYS = {
@@ -784,6 +786,7 @@ class Search:
             entries = entries.filter(search_vector=self.ts_query)
         entries = entries.annotate(
             id_=F("object_id"),
+            tid=RawSQL("ctid", (), output_field=TextField()),
             score=Value(0.0, output_field=FloatField()),
             date=Coalesce(
                 "published_at", Cast("published_on", DateTimeField()), output_field=DateTimeField()
@@ -864,40 +867,44 @@ class Search:
             kinds,
             need,
             hits_of=lambda kind: f"(SELECT * FROM hits WHERE type = '{kind}') h",  # noqa: S608
-            vector_of=lambda kind: (
-                f"FROM {ENTRY_TABLE} t WHERE t.type = c.type AND t.object_id = c.id"
-            ),
+            # The entry's own row, by its place in the table (read in the same statement).
+            vector_of=lambda kind: f"FROM {ENTRY_TABLE} t WHERE t.ctid = c.tid",
+            carried="type, id, date, tid",
             params=params,
         )
         return "WITH " + ", ".join(ctes) + " ", params, kinds
 
-    def _ordered(self, kinds, need: int, *, hits_of, vector_of, params: list) -> list[str]:
+    def _ordered(
+        self, kinds, need: int, *, hits_of, vector_of, params: list, carried="type, id, date"
+    ) -> list[str]:
         """The CTEs of `ordered` (type, id, date, score, later) over ``hits``, as `_with`
         describes it: `hits_of(kind)` names the kind's hits, `vector_of(kind)` is where the
-        vector of hit ``c`` is read from (``FROM … t WHERE …``). Adds the parameters it needs
-        to `params`."""
+        vector of hit ``c`` is read from (``FROM … t WHERE …``), given the `carried` columns
+        of the hit. Adds the parameters it needs to `params`.
+
+        One top-N sort per kind finds its newest ``RANKED + need`` hits; their places in it
+        tell the ranked ones (the first `RANKED`) from those that follow them (`later`)."""
         if not (self.sort == "relevance" and self.full_text):
             return ["ordered (type, id, date, score, later) AS "
                     "(SELECT type, id, date, score, 0 FROM hits)"]  # fmt: skip
         params.extend([CONFIG, self.query])
-        ranked, later = [], []
+        parts = []
         for kind in kinds:
             newest = (
-                f"SELECT type, id, date FROM {hits_of(kind)} "  # noqa: S608
-                "ORDER BY date DESC NULLS LAST, id DESC"
+                f"SELECT *, ROW_NUMBER() OVER (ORDER BY date DESC NULLS LAST, id DESC) AS place "  # noqa: S608
+                f"FROM (SELECT {carried} FROM {hits_of(kind)} "
+                f"ORDER BY date DESC NULLS LAST, id DESC LIMIT {RANKED + int(need)}) n"
             )
-            ranked.append(
+            parts.append(
                 "SELECT c.type, c.id, c.date, "  # noqa: S608
-                f"(SELECT ts_rank(t.search_vector, tsq.query) {vector_of(kind)}), 0 "
-                f"FROM ({newest} LIMIT {RANKED}) c, tsq"
-            )
-            later.append(
-                "SELECT type, id, date, CAST(0 AS REAL), 1 "  # noqa: S608
-                f"FROM ({newest} LIMIT {int(need)} OFFSET {RANKED}) l"
+                f"CASE WHEN c.place <= {RANKED} THEN "
+                f"(SELECT ts_rank(t.search_vector, tsq.query) {vector_of(kind)}) "
+                f"ELSE CAST(0 AS REAL) END, CASE WHEN c.place <= {RANKED} THEN 0 ELSE 1 END "
+                f"FROM ({newest}) c, tsq"
             )
         return [
             "tsq (query) AS (SELECT websearch_to_tsquery(%s::regconfig, %s))",
-            f"ordered (type, id, date, score, later) AS ({' UNION ALL '.join(ranked + later)})",
+            f"ordered (type, id, date, score, later) AS ({' UNION ALL '.join(parts)})",
         ]
 
     # Counts, facets and the order ----------------------------------------------------------
@@ -952,7 +959,11 @@ class Search:
             f"SELECT 'hit', o.id, o.type, NULL, ROW_NUMBER() OVER (ORDER BY {keys}) "  # noqa: S608
             f"FROM (SELECT * FROM ordered ORDER BY {keys} LIMIT {LEAD}) o"
         )
-        facets = _entry_facet_sql() if self._from_entries else _facet_sql(kinds)
+        if self._from_entries:
+            groups, facets = _entry_facet_sql()
+            with_sql = f"{with_sql.rstrip()}, {groups} "
+        else:
+            facets = _facet_sql(kinds)
         rows = _run(f"{with_sql}{facets} UNION ALL {lead}", params, scan=not self.full_text)
         summary["facets"] = [row for row in rows if row[0] != "hit"]
         summary["lead"] = [
@@ -1192,31 +1203,43 @@ def _facet_sql(kinds: list[str]) -> str:
     return " UNION ALL ".join(facets)
 
 
-def _entry_facet_sql() -> str:
-    """`_facet_sql` over hits from the search entries: each link facet unnests its array, so
-    no link table is read; experts are named (and inactive ones left out) after counting."""
+def _entry_facet_sql() -> tuple[str, str]:
+    """`_facet_sql` over hits from the search entries: the CTE ``g`` to add to the
+    statement's ``WITH``, and the rows read from it. One pass over the hits: a single
+    aggregate groups the hits by each facet's column at once (``GROUPING SETS``), a link
+    facet's arrays as they are; only those groups (far fewer than the hits: hits share
+    their topics, regions and credits) are then unnested and summed. No link table is read;
+    experts are named (and inactive ones left out) after counting."""
     qn = connection.ops.quote_name
+    columns = ("kind", "section_id", "series_id", "year", "topic_ids", "region_ids", "expert_ids")
+    sets = ", ".join(f"({column})" for column in columns)
+    dim = " ".join(f"WHEN GROUPING({column}) = 0 THEN '{column}'" for column in columns)
+    groups = (
+        f"g AS (SELECT CASE {dim} END AS dim, {', '.join(columns)}, COUNT(*) AS n "  # noqa: S608
+        f"FROM hits GROUP BY GROUPING SETS ({sets}))"
+    )
     facets = [
-        "SELECT 'kind', NULL, kind, NULL, COUNT(*) FROM hits GROUP BY kind",
+        "SELECT 'kind', NULL, kind, NULL, n FROM g WHERE dim = 'kind'",
         *(
-            f"SELECT '{dim}', {column}, NULL, NULL, COUNT(*) FROM hits "  # noqa: S608
-            f"WHERE {column} IS NOT NULL GROUP BY {column}"
-            for dim, column in (
+            f"SELECT '{name}', {column}, NULL, NULL, n FROM g "  # noqa: S608
+            f"WHERE dim = '{column}' AND {column} IS NOT NULL"
+            for name, column in (
                 ("section", "section_id"),
                 ("series", "series_id"),
                 ("year", "year"),
             )
         ),
         *(
-            f"SELECT '{dim}', v, NULL, NULL, COUNT(*) FROM (SELECT unnest({column}) AS v "  # noqa: S608
-            "FROM hits) x GROUP BY v"
-            for dim, column in (("topic", "topic_ids"), ("region", "region_ids"))
+            f"SELECT '{name}', v, NULL, NULL, CAST(SUM(n) AS bigint) "  # noqa: S608
+            f"FROM (SELECT unnest({column}) AS v, n FROM g WHERE dim = '{column}') x GROUP BY v"
+            for name, column in (("topic", "topic_ids"), ("region", "region_ids"))
         ),
         "SELECT 'expert', e.id, e.name, e.slug, x.n FROM ("  # noqa: S608
-        "SELECT v, COUNT(*) AS n FROM (SELECT unnest(expert_ids) AS v FROM hits) u GROUP BY v"
+        "SELECT v, CAST(SUM(n) AS bigint) AS n FROM (SELECT unnest(expert_ids) AS v, n FROM g "
+        "WHERE dim = 'expert_ids') u GROUP BY v"
         f") x JOIN {qn(Expert._meta.db_table)} e ON e.id = x.v AND e.is_active",
     ]
-    return " UNION ALL ".join(facets)
+    return groups, " UNION ALL ".join(facets)
 
 
 # --- Snippets ---------------------------------------------------------------------------------
