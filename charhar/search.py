@@ -44,6 +44,7 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, transaction
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     DateTimeField,
@@ -592,12 +593,35 @@ def _union(querysets: dict, columns) -> tuple[str, list]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _has_lexemes(text: str) -> bool:
-    """Whether PostgreSQL's English configuration finds a word to search for in `text`.
-    The answer depends on the text alone, so each process asks once per text."""
+def _parsed(text: str) -> str:
+    """`text` as PostgreSQL's English configuration parses it (``websearch_to_tsquery``), in
+    the text form of a ``tsquery``; empty when it finds no word to search for. The answer
+    depends on the text alone, so each process asks once per text."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT numnode(websearch_to_tsquery(%s::regconfig, %s))", [CONFIG, text])
-        return cursor.fetchone()[0] > 0
+        cursor.execute(
+            "SELECT CASE WHEN numnode(q) > 0 THEN q::text ELSE '' END "
+            "FROM websearch_to_tsquery(%s::regconfig, %s) q",
+            [CONFIG, text],
+        )
+        return cursor.fetchone()[0]
+
+
+# A tsquery's text: quoted lexemes (with '' and backslash escapes inside), phrase operators
+# (<-> and <N>), the other operators and parentheses, spaces.
+_TSQUERY_TOKEN = re.compile(r"'(?:[^'\\]|''|\\.)*'(?::[*A-D]+)?|<(?:-|\d+)>|[!&|()]|\s+")
+
+
+def without_phrases(tsquery: str) -> str | None:
+    """`tsquery` (text) with each phrase operator replaced by AND: a query that every match of
+    `tsquery` also matches and that a GIN index answers exactly, without reading any vector
+    (word positions are not in the index, so a phrase makes it read the vector of every row
+    with the words). None when `tsquery` has no phrase, or has a negation: the words of a
+    negated phrase apart would exclude more than the phrase does."""
+    tokens = _TSQUERY_TOKEN.findall(tsquery)
+    if "".join(tokens) != tsquery or "!" in tokens:
+        return None
+    relaxed = ["&" if token.startswith("<") else token for token in tokens]
+    return "".join(relaxed) if relaxed != tokens else None
 
 
 # For the search statements only, on PostgreSQL:
@@ -679,8 +703,10 @@ class Search:
         elif not self.sort:
             self.sort = "relevance"
         self.full_text = False
+        self.parsed = ""
         if self.groups and connection.vendor == "postgresql":
-            self.full_text = _has_lexemes(self.query)
+            self.parsed = _parsed(self.query)
+            self.full_text = bool(self.parsed)
             self.ts_query = SearchQuery(self.query, search_type="websearch", config=CONFIG)
 
     # The three querysets -------------------------------------------------------------------
@@ -783,7 +809,23 @@ class Search:
                 publications &= Q(published_on__year__lte=f.year_to)
             entries = entries.filter(articles | publications)
         if self.groups:
-            entries = entries.filter(search_vector=self.ts_query)
+            relaxed = without_phrases(self.parsed)
+            if relaxed is None:
+                entries = entries.filter(search_vector=self.ts_query)
+            else:
+                # The index finds the rows with the words, every other filter narrows them
+                # first, and only then is the phrase checked, in the vectors of those left:
+                # as a subquery, which the planner costs above the plain filters and so
+                # tests last, and which no index answers.
+                entries = entries.filter(
+                    RawSQL("search_vector @@ %s::tsquery", (relaxed,), output_field=BooleanField())
+                ).filter(
+                    RawSQL(
+                        "(SELECT search_vector @@ %s::tsquery)",
+                        (self.parsed,),
+                        output_field=BooleanField(),
+                    )
+                )
         entries = entries.annotate(
             id_=F("object_id"),
             tid=RawSQL("ctid", (), output_field=TextField()),

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import time_machine
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +30,7 @@ from charhar.search import (
     Search,
     parse_query,
     refresh_search_vectors,
+    without_phrases,
 )
 from experts.factories import ExpertFactory, InactiveExpertFactory
 from experts.models import Expert
@@ -505,6 +507,38 @@ def test_a_title_match_outranks_a_summary_and_a_body_match(client):
         "Overview",
         "Annual report",
     ]
+
+
+def test_a_phrase_is_relaxed_to_its_words_only_where_that_finds_more():
+    assert without_phrases("'public' <-> 'diplomaci'") == "'public' & 'diplomaci'"
+    assert without_phrases("'state' <3> 'union' | 'korea'") == "'state' & 'union' | 'korea'"
+    assert without_phrases("( 'a' | 'b' ) <-> 'c'") == "( 'a' | 'b' ) & 'c'"
+    # A lexeme is never read as an operator, whatever it holds.
+    assert without_phrases("'o''<->' <-> 'x'") == "'o''<->' & 'x'"
+    assert without_phrases("'korea' & 'japan'") is None  # no phrase: nothing to relax
+    assert without_phrases("'x' & !( 'a' <-> 'b' )") is None  # would exclude more
+    assert without_phrases("") is None
+
+
+@pytest.mark.postgres
+def test_a_phrase_is_checked_after_the_other_filters_and_finds_only_itself(client):
+    PublishedArticleFactory(title="Public diplomacy now", published_at=at(2024))
+    PublishedArticleFactory(title="Public views on diplomacy", published_at=at(2024))
+    PublishedArticleFactory(title="Public diplomacy then", published_at=at(2019))
+    DraftArticleFactory(title="Public diplomacy drafted")
+    params = {"q": '"public diplomacy"', "year_from": "2024"}
+    page = search(client, **params)
+    assert result_titles(page) == ["Public diplomacy now"]
+    assert {year: n for year, (n, _link, _on) in facets(page)["Year"].items()} == {"2024": 1}
+    statement = Search(params["q"], Filters.from_query_dict(QueryDict(urlencode(params))))
+    sql, sql_params = statement._entry_hits()
+    # The index is asked for the words; the phrase is tested after the year, as a subquery.
+    assert "'public' & 'diplomaci'" in sql_params
+    assert '"published_on" >=' in sql
+    assert sql.index('"published_on" >=') < sql.index("(SELECT search_vector @@ %s::tsquery)")
+    assert set(result_titles(search(client, q='diplomacy -"public diplomacy"'))) == {
+        "Public views on diplomacy"
+    }
 
 
 @pytest.mark.postgres
