@@ -4,8 +4,9 @@ Every public page depends on the site's content and on the clock (a scheduled ar
 appears at its time, an event moves from upcoming to past when it ends). Both are folded
 into one *content state*:
 
-- a **version**, replaced on every save or delete of content (signals below; bulk writers
-  call `bump_content_version()` themselves), shared by all app servers through the cache;
+- a **version**, replaced on every save or delete of content and again when its
+  transaction commits (signals below; bulk writers call `bump_content_version()`
+  themselves), shared by all app servers through the cache;
 - a **boundary**: the next moment at which the clock alone changes what readers see.
 
 A page's ETag is derived from the state and the request, so a repeated request answers
@@ -37,6 +38,7 @@ from functools import cached_property
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.paginator import Paginator
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Min, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse, HttpResponseNotModified
@@ -111,10 +113,23 @@ CACHE_NOT_TOLD = (
 )
 
 
-def _content_changed(sender, **kwargs):
+def _content_changed(sender, using=DEFAULT_DB_ALIAS, **kwargs):
+    """A change to content marks every cached page stale at once, and again when its
+    transaction commits: until then other app servers still read the content as it was,
+    and a page one of them rendered in between would be kept under the new version."""
     meta = sender._meta
     if meta.app_label in CONTENT_APPS and meta.label_lower not in _UNCACHED_MODELS:
         bump_content_version()
+        connection = connections[using]
+        if connection.in_atomic_block and not any(
+            func is _bump_after_commit for _ids, func, _robust in connection.run_on_commit
+        ):
+            # Once per transaction, however many rows it writes.
+            transaction.on_commit(_bump_after_commit, using=using)
+
+
+def _bump_after_commit():
+    bump_content_version()
 
 
 post_save.connect(_content_changed, dispatch_uid="charhar-content-saved")

@@ -8,7 +8,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.middleware.csrf import _does_token_match
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,6 +17,7 @@ from django.urls import reverse
 from articles.factories import PublishedArticleFactory, ScheduledArticleFactory
 from articles.models import Article
 from charhar import csrf, pagecache
+from charhar.factories import TopicFactory
 from charhar.pagecache import BOUNDARY_KEY, VERSION_KEY
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +94,21 @@ def test_a_scheduled_article_appears_at_its_time_with_the_cache_on(
     response = _get(client)
     assert "X-Page-Cache" not in response
     assert "Embargoed piece" in response.content.decode()
+
+
+def test_a_change_marks_pages_stale_again_when_its_transaction_commits(
+    django_capture_on_commit_callbacks,
+):
+    """Until the admin's transaction commits, the other app servers still read the content
+    as it was: a page one of them renders then must not stay cached under the version the
+    change made."""
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        article = PublishedArticleFactory()
+        article.topics.add(TopicFactory())
+        article.save()
+        during = cache.get(VERSION_KEY)
+    assert len(callbacks) == 1  # once for the transaction, however many rows it wrote
+    assert cache.get(VERSION_KEY) != during
 
 
 def test_staff_and_signed_in_readers_never_get_cached_pages(client, admin_user, page_cache):
