@@ -522,8 +522,9 @@ SHOWN_COLUMNS = (
     "event_starts",
     "event_time_zone",
 )
-# The hits as the search entries give them: the link ids as arrays, counted by unnesting, and
-# where the entry's row is (its ``ctid``), for reading its vector in the same statement.
+# The hits as the search entries give them: the link ids as arrays (counted by grouping the
+# hits by them, then unnesting the groups), and where the entry's row is (its ``ctid``), for
+# reading its vector in the same statement.
 ENTRY_COLUMNS = (*HIT_COLUMNS, "topic_ids", "region_ids", "expert_ids", "tid")
 ENTRY_TABLE = SearchEntry._meta.db_table
 ACTIVE = "active"  # an active expert's entry status (charhar/searchentries.py)
