@@ -182,17 +182,8 @@ def test_errors_and_redirects_are_not_cached(client, page_cache):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_change_made_by_another_app_server_shows_here(client, settings):
+def test_a_change_made_by_another_app_server_shows_here(client, shared_redis):
     """Two processes sharing one Redis: an edit in one invalidates the other's pages."""
-    prefix = f"test-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-            "KEY_PREFIX": prefix,
-        }
-    }
-    settings.PAGE_CACHE_SECONDS = 600
     article = PublishedArticleFactory(title="Before the other server's edit")
     _get(client)
     assert _get(client)["X-Page-Cache"] == "hit"
@@ -210,7 +201,7 @@ def test_a_change_made_by_another_app_server_shows_here(client, settings):
         DJANGO_SETTINGS_MODULE="charhar.settings.base",
         DEBUG="1",
         DATABASE_URL=database_url,
-        CACHE_URL=f"redis://127.0.0.1:6379/15?key_prefix={prefix}",
+        CACHE_URL=shared_redis,
     )
     subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT, env=environment, check=True, timeout=60
