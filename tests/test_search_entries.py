@@ -66,6 +66,27 @@ def test_a_saved_article_gets_an_entry_with_its_columns_links_and_vector():
     assert searchentries.drift() == 0
 
 
+def test_search_vectors_are_stored_without_a_compression_attempt():
+    """A tsvector barely compresses, so PostgreSQL is not asked to try on each write."""
+    body = " ".join(f"word{n} policy{n} summit{n}" for n in range(400))  # a vector of 8 KB
+    article = PublishedArticleFactory(body=f"<p>{body}</p>")
+    tables = [model._meta.db_table for model in (Article, Expert, Publication, SearchEntry)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attrelid::regclass::text, attstorage FROM pg_attribute "
+            "WHERE attname = 'search_vector' AND attrelid::regclass::text = ANY(%s)",
+            [tables],
+        )
+        assert dict(cursor.fetchall()) == dict.fromkeys(tables, "e")  # EXTERNAL
+        for table, id_column in ((tables[0], "id"), (tables[3], "object_id")):
+            cursor.execute(
+                f"SELECT pg_column_compression(search_vector) FROM {table} "  # noqa: S608
+                f"WHERE {id_column} = %s",
+                [article.pk],
+            )
+            assert cursor.fetchone() == (None,)
+
+
 def test_links_added_removed_set_and_cleared_follow():
     first, second, third = TopicFactory(), TopicFactory(), TopicFactory()
     article = PublishedArticleFactory(topics=[first])
