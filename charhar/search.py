@@ -39,7 +39,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import StringAgg
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchVector
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, transaction
@@ -528,6 +528,11 @@ SHOWN_COLUMNS = (
 ENTRY_COLUMNS = (*HIT_COLUMNS, "topic_ids", "region_ids", "expert_ids", "tid")
 ENTRY_TABLE = SearchEntry._meta.db_table
 ACTIVE = "active"  # an active expert's entry status (charhar/searchentries.py)
+# The order when nothing is ranked by its vector: substring scores (zero when nothing was
+# typed), then by date (ORDER_KEYS).
+SCORED_ORDER = (
+    "ordered (type, id, date, score, later) AS (SELECT type, id, date, score, 0 FROM hits)"
+)
 ORDER_KEYS = {
     "relevance": "later, score DESC, date DESC NULLS LAST, type, id DESC",
     "date": "date DESC NULLS LAST, score DESC, type, id DESC",
@@ -708,18 +713,13 @@ class Search:
         if self.groups and connection.vendor == "postgresql":
             self.parsed = _parsed(self.query)
             self.full_text = bool(self.parsed)
-            self.ts_query = SearchQuery(self.query, search_type="websearch", config=CONFIG)
 
     # The three querysets -------------------------------------------------------------------
 
     def _match(self, queryset, kind: str):
+        """Substring matching: full-text searches find their hits in the search entries."""
         if not self.groups:
             return queryset.annotate(score=Value(0.0, output_field=FloatField()))
-        if self.full_text:
-            # Ranked later, and only where the order needs it (see RANKED).
-            return queryset.filter(search_vector=self.ts_query).annotate(
-                score=Value(0.0, output_field=FloatField())
-            )
         return queryset.filter(_simple_match(kind, self.groups)).annotate(
             score=_simple_score(kind, self.groups)
         )
@@ -811,16 +811,19 @@ class Search:
             entries = entries.filter(articles | publications)
         if self.groups:
             relaxed = without_phrases(self.parsed)
-            if relaxed is None:
-                entries = entries.filter(search_vector=self.ts_query)
-            else:
-                # The index finds the rows with the words, every other filter narrows them
+            entries = entries.filter(
+                RawSQL(
+                    "search_vector @@ %s::tsquery",
+                    (relaxed or self.parsed,),
+                    output_field=BooleanField(),
+                )
+            )
+            if relaxed:
+                # The index found the rows with the words, every other filter narrows them
                 # first, and only then is the phrase checked, in the vectors of those left:
                 # as a subquery, which the planner costs above the plain filters and so
                 # tests last, and which no index answers.
                 entries = entries.filter(
-                    RawSQL("search_vector @@ %s::tsquery", (relaxed,), output_field=BooleanField())
-                ).filter(
                     RawSQL(
                         "(SELECT search_vector @@ %s::tsquery)",
                         (self.parsed,),
@@ -861,14 +864,11 @@ class Search:
         return parts
 
     def _with(self, need: int) -> tuple[str, list, list[str]]:
-        """``WITH`` each model's hits (``hits_article`` …: apart, so the planner knows how
-        many rows each join starts from), all of them (``hits``) and `ordered` (type, id,
-        date, score, later), enough of it for the first `need` places; with the kinds of hit
-        that can be found.
-
-        Full-text relevance ranks each model's newest `RANKED` hits, reading their vectors by
-        primary key, and lets the next `need` of each follow, newest first (`later`); a top-N
-        sort of each model's hits finds both, so nothing sorts every hit.
+        """``WITH`` the hits (``hits``) and `ordered` (type, id, date, score, later), enough of
+        it for the first `need` places; with the kinds of hit that can be found. From the
+        search entries (`_entry_with`) on PostgreSQL for a full-text search or none typed;
+        otherwise from the content tables, each model's hits apart (``hits_article`` …, so
+        the planner knows how many rows each join starts from), scored by substring matching.
         """
         if self._from_entries:
             return self._entry_with(need)
@@ -884,21 +884,12 @@ class Search:
         # Read through, not copied: PostgreSQL would otherwise store every hit a second time.
         inline = "NOT MATERIALIZED " if connection.vendor == "postgresql" else ""
         ctes.append(f"hits ({columns}) AS {inline}({every})")
-        qn = connection.ops.quote_name
-        models = {ARTICLE: Article, PUBLICATION: Publication, EXPERT: Expert}
-        ctes += self._ordered(
-            list(parts),
-            need,
-            hits_of=lambda kind: f"hits_{kind}",
-            vector_of=lambda kind: f"FROM {qn(models[kind]._meta.db_table)} t WHERE t.id = c.id",
-            params=params,
-        )
+        ctes.append(SCORED_ORDER)
         return "WITH " + ", ".join(ctes) + " ", params, list(parts)
 
     def _entry_with(self, need: int) -> tuple[str, list, list[str]]:
         """`_with` from the search entries: ``hits`` (`ENTRY_COLUMNS`, the link ids as
-        arrays) and `ordered` (the same order and ranking as `_with`); the vectors of the
-        ranked hits are read from their entries by primary key."""
+        arrays) and `ordered`, ranked (`_ranked`) for a full-text search by relevance."""
         sql, params = self._entry_hits()
         if not sql:
             return "", [], []
@@ -906,47 +897,37 @@ class Search:
         columns = ", ".join(ENTRY_COLUMNS)
         ctes = [f"hits ({columns}) AS MATERIALIZED ({sql})"]
         params = list(params)
-        ctes += self._ordered(
-            kinds,
-            need,
-            hits_of=lambda kind: f"(SELECT * FROM hits WHERE type = '{kind}') h",  # noqa: S608
-            # The entry's own row, by its place in the table (read in the same statement).
-            vector_of=lambda kind: f"FROM {ENTRY_TABLE} t WHERE t.ctid = c.tid",
-            carried="type, id, date, tid",
-            params=params,
-        )
+        if self.sort == "relevance" and self.full_text:
+            ctes += self._ranked(kinds, need, params)
+        else:
+            ctes.append(SCORED_ORDER)
         return "WITH " + ", ".join(ctes) + " ", params, kinds
 
-    def _ordered(
-        self, kinds, need: int, *, hits_of, vector_of, params: list, carried="type, id, date"
-    ) -> list[str]:
-        """The CTEs of `ordered` (type, id, date, score, later) over ``hits``, as `_with`
-        describes it: `hits_of(kind)` names the kind's hits, `vector_of(kind)` is where the
-        vector of hit ``c`` is read from (``FROM … t WHERE …``), given the `carried` columns
-        of the hit. Adds the parameters it needs to `params`.
+    def _ranked(self, kinds, need: int, params: list) -> list[str]:
+        """The CTEs of `ordered` (type, id, date, score, later) by relevance over the entries'
+        ``hits``; adds the parameter it needs to `params`.
 
-        One top-N sort per kind finds its newest ``RANKED + need`` hits; their places in it
-        tell the ranked ones (the first `RANKED`) from those that follow them (`later`)."""
-        if not (self.sort == "relevance" and self.full_text):
-            return ["ordered (type, id, date, score, later) AS "
-                    "(SELECT type, id, date, score, 0 FROM hits)"]  # fmt: skip
-        params.extend([CONFIG, self.query])
+        Of each kind's hits the newest `RANKED` are ranked, reading their vectors by the
+        entry's place in the table (``ctid``, in the same statement), and the next `need`
+        follow them, newest first (`later`): one top-N sort per kind finds both, so nothing
+        sorts every hit."""
+        params.append(self.parsed)
         parts = []
         for kind in kinds:
             newest = (
-                f"SELECT *, ROW_NUMBER() OVER (ORDER BY date DESC NULLS LAST, id DESC) AS place "  # noqa: S608
-                f"FROM (SELECT {carried} FROM {hits_of(kind)} "
+                "SELECT *, ROW_NUMBER() OVER (ORDER BY date DESC NULLS LAST, id DESC) AS place "  # noqa: S608
+                f"FROM (SELECT type, id, date, tid FROM hits WHERE type = '{kind}' "
                 f"ORDER BY date DESC NULLS LAST, id DESC LIMIT {RANKED + int(need)}) n"
             )
             parts.append(
                 "SELECT c.type, c.id, c.date, "  # noqa: S608
-                f"CASE WHEN c.place <= {RANKED} THEN "
-                f"(SELECT ts_rank(t.search_vector, tsq.query) {vector_of(kind)}) "
+                f"CASE WHEN c.place <= {RANKED} THEN (SELECT ts_rank(t.search_vector, tsq.query) "
+                f"FROM {ENTRY_TABLE} t WHERE t.ctid = c.tid) "
                 f"ELSE CAST(0 AS REAL) END, CASE WHEN c.place <= {RANKED} THEN 0 ELSE 1 END "
                 f"FROM ({newest}) c, tsq"
             )
         return [
-            "tsq (query) AS (SELECT websearch_to_tsquery(%s::regconfig, %s))",
+            "tsq (query) AS (SELECT CAST(%s AS tsquery))",
             f"ordered (type, id, date, score, later) AS ({' UNION ALL '.join(parts)})",
         ]
 
