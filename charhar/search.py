@@ -44,7 +44,6 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, transaction
 from django.db.models import (
-    BooleanField,
     Case,
     CharField,
     DateTimeField,
@@ -59,7 +58,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, ExtractYear
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 from django.utils import timezone
@@ -689,6 +687,38 @@ def visible_entries(now=None):
     )
 
 
+def visible_entry_sql(types: list[str], now=None, filters=None) -> tuple[str, list]:
+    """The SQL condition, with its parameters, that keeps the search entries of `types` that
+    `visible_entries()` keeps, published within `filters`' years if it has any (which leaves
+    experts out); empty for no type."""
+    now = now or timezone.now()
+    start, end = filters._bounds() if filters else (None, None)
+    year_from, year_to = (filters.year_from, filters.year_to) if filters else (None, None)
+    parts, params = [], []
+    if ARTICLE in types:
+        part = ["type = %s", "status = %s", "published_at <= %s"]
+        params += [ARTICLE, Article.Status.PUBLISHED.value, now]
+        for condition, bound in (("published_at >= %s", start), ("published_at < %s", end)):
+            if bound:
+                part.append(condition)
+                params.append(bound)
+        parts.append(part)
+    if PUBLICATION in types:
+        part = ["type = %s", "status = %s", "published_on <= %s"]
+        params += [PUBLICATION, Publication.Status.PUBLISHED.value, timezone.localdate(now)]
+        if year_from:
+            part.append("published_on >= %s")
+            params.append(datetime.date(year_from, 1, 1))
+        if year_to:
+            part.append("published_on <= %s")
+            params.append(datetime.date(year_to, 12, 31))
+        parts.append(part)
+    if EXPERT in types and not (year_from or year_to):
+        parts.append(["type = %s", "status = %s"])
+        params += [EXPERT, ACTIVE]
+    return " OR ".join(f"({' AND '.join(part)})" for part in parts), params
+
+
 class Search:
     """A search as the URL asks for it: `count`, `facets()` and `page(offset, limit)`.
 
@@ -783,71 +813,58 @@ class Search:
         return connection.vendor == "postgresql" and (self.full_text or not self.groups)
 
     def _entry_hits(self) -> tuple[str, list]:
-        """The SQL of the hits (`ENTRY_COLUMNS`) from the search entries."""
+        """The SQL of the hits (`ENTRY_COLUMNS`) from the search entries. Written out rather
+        than built with the ORM, which took longer to build it than the index takes to find
+        a search's hits (the rules of who may see what are held equal to `visible_entries()`
+        in tests/test_search_entries.py)."""
         f = self.filters
-        entries = visible_entries().filter(type__in=f.types())
-        if f.kind:
-            entries = entries.filter(kind=f.kind)
-        if f.section:
-            entries = entries.filter(section_id=f.section.pk)
-        if f.series:
-            entries = entries.filter(series_id=f.series.pk)
+        visible, params = visible_entry_sql(f.types(), filters=f)
+        if not visible:
+            return "", []
+        year_sql, year_params = connection.ops.datetime_extract_sql(
+            "year", "published_at", (), timezone.get_current_timezone_name()
+        )
+        params = [PUBLICATION, *year_params, *params]
+        conditions = [f"({visible})"]
+        for column, value in (
+            ("kind", f.kind),
+            ("section_id", f.section.pk if f.section else None),
+            ("series_id", f.series.pk if f.series else None),
+        ):
+            if value:
+                conditions.append(f"{column} = %s")
+                params.append(value)
         for column, chosen in (
             ("topic_ids", f.topics),
             ("region_ids", f.regions),
             ("expert_ids", f.experts),
         ):
             if chosen:
-                entries = entries.filter(**{f"{column}__contains": [row.pk for row in chosen]})
-        if f.years:
-            start, end = f._bounds()
-            articles, publications = Q(type=ARTICLE), Q(type=PUBLICATION)
-            if start:
-                articles &= Q(published_at__gte=start)
-                publications &= Q(published_on__year__gte=f.year_from)
-            if end:
-                articles &= Q(published_at__lt=end)
-                publications &= Q(published_on__year__lte=f.year_to)
-            entries = entries.filter(articles | publications)
+                conditions.append(f"{column} @> %s::bigint[]")
+                params.append([row.pk for row in chosen])
+        source = f"{ENTRY_TABLE} WHERE {{}}"
         if self.groups:
             relaxed = without_phrases(self.parsed)
-            entries = entries.filter(
-                RawSQL(
-                    "search_vector @@ %s::tsquery",
-                    (relaxed or self.parsed,),
-                    output_field=BooleanField(),
-                )
-            )
+            conditions.append("search_vector @@ %s::tsquery")
+            params.append(relaxed or self.parsed)
             if relaxed:
                 # The index found the rows with the words, every other filter narrows them
                 # first, and only then is the phrase checked, in the vectors of those left:
-                # as a subquery, which the planner costs above the plain filters and so
-                # tests last, and which no index answers.
-                entries = entries.filter(
-                    RawSQL(
-                        "(SELECT search_vector @@ %s::tsquery)",
-                        (self.parsed,),
-                        output_field=BooleanField(),
-                    )
+                # behind a fence (OFFSET 0) the planner cannot reorder, for no index
+                # answers a phrase.
+                source = (
+                    f"(SELECT *, ctid FROM {ENTRY_TABLE} WHERE {{}} OFFSET 0) e "  # noqa: S608
+                    "WHERE search_vector @@ %s::tsquery"
                 )
-        entries = entries.annotate(
-            id_=F("object_id"),
-            tid=RawSQL("ctid", (), output_field=TextField()),
-            score=Value(0.0, output_field=FloatField()),
-            date=Coalesce(
-                "published_at", Cast("published_on", DateTimeField()), output_field=DateTimeField()
-            ),
-            year=Case(
-                When(type=PUBLICATION, then=ExtractYear("published_on")),
-                default=ExtractYear("published_at"),
-                output_field=IntegerField(),
-            ),
+                params.append(self.parsed)
+        sql = (
+            "SELECT type, object_id, kind, 0.0, "  # noqa: S608 - names and constants only
+            "COALESCE(published_at, CAST(published_on AS timestamp with time zone)), "
+            f"CASE WHEN type = %s THEN EXTRACT(YEAR FROM published_on) ELSE {year_sql} END, "
+            "section_id, series_id, topic_ids, region_ids, expert_ids, ctid "
+            f"FROM {source.format(' AND '.join(conditions))}"
         )
-        names = ["id_" if name == "id" else name for name in ENTRY_COLUMNS]
-        try:
-            return entries.order_by().values_list(*names).query.sql_with_params()
-        except EmptyResultSet:
-            return "", []
+        return sql, params
 
     def _hits(self) -> dict[str, tuple[str, list]]:
         """The SQL of each model's filtered hits (`HIT_COLUMNS`), by kind of hit."""
@@ -1230,37 +1247,37 @@ def _facet_sql(kinds: list[str]) -> str:
 def _entry_facet_sql() -> tuple[str, str]:
     """`_facet_sql` over hits from the search entries: the CTE ``g`` to add to the
     statement's ``WITH``, and the rows read from it. One pass over the hits: a single
-    aggregate groups the hits by each facet's column at once (``GROUPING SETS``), a link
-    facet's arrays as they are; only those groups (far fewer than the hits: hits share
-    their topics, regions and credits) are then unnested and summed. No link table is read;
+    aggregate groups the hits twice at once (``GROUPING SETS``): by all their columns but the
+    experts' (hits share kind, section, series, year, topics and regions, so these groups
+    are far fewer than the hits), and by their experts' arrays as they are. Each facet is
+    then summed from those groups, a link facet's arrays unnested. No link table is read;
     experts are named (and inactive ones left out) after counting."""
     qn = connection.ops.quote_name
-    columns = ("kind", "section_id", "series_id", "year", "topic_ids", "region_ids", "expert_ids")
-    sets = ", ".join(f"({column})" for column in columns)
-    dim = " ".join(f"WHEN GROUPING({column}) = 0 THEN '{column}'" for column in columns)
+    shared = ("kind", "section_id", "series_id", "year", "topic_ids", "region_ids")
     groups = (
-        f"g AS (SELECT CASE {dim} END AS dim, {', '.join(columns)}, COUNT(*) AS n "  # noqa: S608
-        f"FROM hits GROUP BY GROUPING SETS ({sets}))"
+        f"g AS (SELECT GROUPING(expert_ids) = 0 AS by_expert, {', '.join(shared)}, "  # noqa: S608
+        f"expert_ids, COUNT(*) AS n FROM hits "
+        f"GROUP BY GROUPING SETS (({', '.join(shared)}), (expert_ids)))"
     )
     facets = [
-        "SELECT 'kind', NULL, kind, NULL, n FROM g WHERE dim = 'kind'",
         *(
-            f"SELECT '{name}', {column}, NULL, NULL, n FROM g "  # noqa: S608
-            f"WHERE dim = '{column}' AND {column} IS NOT NULL"
-            for name, column in (
-                ("section", "section_id"),
-                ("series", "series_id"),
-                ("year", "year"),
+            f"SELECT '{name}', {key}, {label}, NULL, CAST(SUM(n) AS bigint) FROM g "  # noqa: S608
+            f"WHERE NOT by_expert AND {column} IS NOT NULL GROUP BY {column}"
+            for name, column, key, label in (
+                ("kind", "kind", "NULL", "kind"),
+                ("section", "section_id", "section_id", "NULL"),
+                ("series", "series_id", "series_id", "NULL"),
+                ("year", "year", "year", "NULL"),
             )
         ),
         *(
             f"SELECT '{name}', v, NULL, NULL, CAST(SUM(n) AS bigint) "  # noqa: S608
-            f"FROM (SELECT unnest({column}) AS v, n FROM g WHERE dim = '{column}') x GROUP BY v"
+            f"FROM (SELECT unnest({column}) AS v, n FROM g WHERE NOT by_expert) x GROUP BY v"
             for name, column in (("topic", "topic_ids"), ("region", "region_ids"))
         ),
         "SELECT 'expert', e.id, e.name, e.slug, x.n FROM ("  # noqa: S608
         "SELECT v, CAST(SUM(n) AS bigint) AS n FROM (SELECT unnest(expert_ids) AS v, n FROM g "
-        "WHERE dim = 'expert_ids') u GROUP BY v"
+        "WHERE by_expert) u GROUP BY v"
         f") x JOIN {qn(Expert._meta.db_table)} e ON e.id = x.v AND e.is_active",
     ]
     return groups, " UNION ALL ".join(facets)

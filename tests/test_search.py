@@ -532,10 +532,16 @@ def test_a_phrase_is_checked_after_the_other_filters_and_finds_only_itself(clien
     assert {year: n for year, (n, _link, _on) in facets(page)["Year"].items()} == {"2024": 1}
     statement = Search(params["q"], Filters.from_query_dict(QueryDict(urlencode(params))))
     sql, sql_params = statement._entry_hits()
-    # The index is asked for the words; the phrase is tested after the year, as a subquery.
+    # The index is asked for the words; the phrase is tested after the year, behind a fence.
     assert "'public' & 'diplomaci'" in sql_params
-    assert '"published_on" >=' in sql
-    assert sql.index('"published_on" >=') < sql.index("(SELECT search_vector @@ %s::tsquery)")
+    fence = "OFFSET 0) e WHERE search_vector @@ %s::tsquery"
+    assert "published_on >=" in sql
+    assert sql.index("published_on >=") < sql.index(fence)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", sql_params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # The phrase's own check comes after the scan's filters, in a node of its own.
+    assert "Subquery Scan" in plan
     assert set(result_titles(search(client, q='diplomacy -"public diplomacy"'))) == {
         "Public views on diplomacy"
     }

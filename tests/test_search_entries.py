@@ -22,7 +22,7 @@ from articles.models import Article, ArticleAuthor
 from charhar import searchentries
 from charhar.factories import RegionFactory, TopicFactory
 from charhar.models import SearchEntry
-from charhar.search import visible_entries
+from charhar.search import visible_entries, visible_entry_sql
 from experts.factories import ExpertFactory, InactiveExpertFactory
 from experts.models import Expert
 from publications.factories import (
@@ -196,6 +196,17 @@ def test_visible_entries_are_exactly_what_published_lets_readers_see():
     )
     assert visible("expert") == set(Expert.objects.published().values_list("pk", flat=True))
     assert len(visible("article")) == 1  # the published one; the rest are not yet, or no more
+
+    # Search's own SQL of the same rules (charhar.search.visible_entry_sql) keeps the same rows.
+    for kind in ("article", "publication", "expert"):
+        condition, params = visible_entry_sql([kind], now)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT object_id FROM charhar_searchentry WHERE {condition}",  # noqa: S608
+                params,
+            )
+            assert {row[0] for row in cursor.fetchall()} == visible(kind)
+    assert visible_entry_sql([], now) == ("", [])
 
 
 def test_rebuild_mends_entries_written_around_the_triggers(capsys):
