@@ -11,6 +11,7 @@ and bullet characters go. The admin's editor does the same in the browser on pas
 is the guarantee for whatever reaches the server.
 """
 
+import html as html_module
 import re
 
 import lxml.html
@@ -68,6 +69,15 @@ _CLEANER = nh3.Cleaner(
     link_rel="noopener noreferrer",
     strip_comments=True,
 )
+
+# Every tag removed, its text kept (but that of CLEAN_CONTENT_TAGS): the text of a body.
+_TEXT_ONLY = nh3.Cleaner(tags=set(), clean_content_tags=CLEAN_CONTENT_TAGS, strip_comments=True)
+
+
+def html_to_text(html: str) -> str:
+    """The text of `html`, without markup and with entities decoded (to be escaped again
+    wherever it is shown); some four times faster than Django's ``strip_tags``."""
+    return html_module.unescape(_TEXT_ONLY.clean(html)) if html else ""
 
 
 # Characters no HTML document may contain (control characters but tab and line breaks, lone

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from articles.factories import DraftArticleFactory
 from charhar.factories import PageFactory
-from charhar.sanitize import ALLOWED_TAGS, clean_html
+from charhar.sanitize import ALLOWED_TAGS, clean_html, html_to_text
 from charhar.widgets import editor_valid_elements
 from experts.factories import ExpertFactory
 from tests.editorial import editor
@@ -124,3 +124,12 @@ def test_the_editor_ships_in_the_projects_static_files():
         "admin-editor/focal-point.js",
     ):
         assert finders.find(path), path
+
+
+def test_the_text_of_a_body_keeps_its_words_and_drops_all_markup():
+    body = (
+        "<p>Trade &amp; security</p><script>alert(1)</script><!-- a note -->"
+        "<p>&lt;b&gt; is text, caf&eacute;</p><ul><li>One</li></ul>"
+    )
+    assert html_to_text(body) == "Trade & security<b> is text, caféOne"
+    assert html_to_text("") == ""
