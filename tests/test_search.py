@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from django.db import connection
 from django.http import QueryDict
+from django.template.defaultfilters import date as date_filter
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from articles.factories import (
@@ -28,6 +29,7 @@ from charhar.search import (
     MAX_QUERY_LENGTH,
     Filters,
     Search,
+    SlugUrls,
     _parsed,
     parse_query,
     refresh_search_vectors,
@@ -466,6 +468,44 @@ def test_results_credit_their_experts_in_byline_order(client):
     assert [a.get("href") for a in article_byline.iter("a")] == [first.get_absolute_url()]
     book_byline = by_class(bylines["Credited summit book"], "byline")[0]
     assert text(book_byline) == "Cy Editor, Ben Gone"  # by order, not by when credited
+
+
+@pytest.mark.parametrize(
+    "slug", ["plain-slug", "éditorial", "a b", "50%-off", "a+b=c", "q?x#y", "~me:@x", "..", ""]
+)
+def test_result_addresses_are_what_reverse_makes_of_the_slug(slug):
+    urls = SlugUrls()
+    for model in (Article, Expert, Publication):
+        try:
+            expected = reverse(f"{model._meta.app_label}:detail", kwargs={"slug": slug})
+        except NoReverseMatch:
+            with pytest.raises(NoReverseMatch):
+                urls(model, slug)
+        else:
+            assert urls(model, slug) == expected
+
+
+@pytest.mark.parametrize(
+    ("zone", "local"),
+    [
+        # 20:00 UTC on June 30 is 04:00 on July 1 in Shanghai, 17:30 in St. John's.
+        ("Asia/Shanghai", "2024-07-01T04:00:00+0800"),
+        ("America/St_Johns", "2024-06-30T17:30:00-0230"),
+    ],
+)
+@time_machine.travel(datetime.datetime(2024, 6, 30, 20, 0, tzinfo=datetime.UTC), tick=False)
+def test_result_dates_read_as_the_date_filter_shows_them(client, settings, zone, local):
+    settings.TIME_ZONE = zone
+    PublishedArticleFactory(title="Dated summit", published_at=timezone.now())
+    PublishedPublicationFactory(title="Dated summit book", published_on=datetime.date(2024, 6, 30))
+    root = search(client, q="dated summit", sort="date")
+    times = [(node.get("datetime"), text(node)) for node in root.iter("time")]
+    # The reader's day and offset, the day and the month as the date filter writes them.
+    moment = datetime.datetime.fromisoformat(local[:-2] + ":" + local[-2:])
+    assert times == [
+        (local, date_filter(moment)),
+        ("2024-06-30", date_filter(datetime.date(2024, 6, 30))),
+    ]
 
 
 # --- Queries ----------------------------------------------------------------------------------
