@@ -15,6 +15,8 @@ The page cache is off, so every request renders. Each scenario's requests are ti
 words, a phrase, OR, an exclusion, filters, sort by date, page 50. It is run cold and *as it
 comes*: the cache kept across the run, so a search's first request is cold and its repeats
 are not. p50 and p99 are over all the requests of a run; the load average is printed first.
+Last, the requests of the six two-filter scenarios (`TWO_FILTERS`) are reported together,
+cold and warm.
 """
 
 import argparse
@@ -45,6 +47,18 @@ ISSUE_SEARCH = {
     "topic": "public-diplomacy-and-international-relations",
     "kind": "research",
 }
+
+
+# The scenarios of issue 6's target ("search with two filters and facets"), also reported
+# together: their requests pooled, as a reader's searches come.
+TWO_FILTERS = (
+    "issue: policy + topic + kind",
+    "rare word + topic + years",
+    "rare word + kind + region",
+    "common word + topic + kind",
+    "phrase + topic + years",
+    "nothing typed, two filters",
+)
 
 
 def scenarios(rounds: int, mix: int) -> dict[str, list[dict]]:
@@ -139,10 +153,15 @@ def main():
     client = Client(HTTP_HOST="localhost")
     client.get("/search/", {"q": "warm"})
     print("load average:", Path("/proc/loadavg").read_text().split()[:3], flush=True)
+    pooled = {"cold": ([], set()), "warm": ([], set())}
     for name, requests in scenarios(args.rounds, args.mix).items():
         if args.only and name not in args.only:
             continue
-        report(name, "cold", *measure(client, requests, cold=True))
+        times, queries = measure(client, requests, cold=True)
+        report(name, "cold", times, queries)
+        if name in TWO_FILTERS:
+            pooled["cold"][0].extend(times)
+            pooled["cold"][1].update(queries)
         if args.cold_only:
             continue
         if name == "mix":
@@ -151,7 +170,14 @@ def main():
             report(name, "as it comes", *measure(client, requests, cold=False))
         else:
             measure(client, requests, cold=False)  # each search once, into the cache
-            report(name, "warm", *measure(client, requests, cold=False))
+            times, queries = measure(client, requests, cold=False)
+            report(name, "warm", times, queries)
+            if name in TWO_FILTERS:
+                pooled["warm"][0].extend(times)
+                pooled["warm"][1].update(queries)
+    for mode, (times, queries) in pooled.items():
+        if times:
+            report("every two-filter search", mode, times, queries)
     print("load average:", Path("/proc/loadavg").read_text().split()[:3], flush=True)
 
 
