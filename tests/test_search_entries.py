@@ -255,3 +255,84 @@ def test_imports_leave_the_entries_equal_to_what_they_wrote():
     assert Article.objects.exists()
     assert SearchEntry.objects.filter(type="article").count() == Article.objects.count()
     assert searchentries.drift() == 0
+
+
+def _physical_and_search_order() -> tuple[list, list]:
+    """The entries' ids as the table holds them, and in `searchentries.ORDER`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT array_agg(id ORDER BY ctid), "  # noqa: S608
+            f"array_agg(id ORDER BY {searchentries.ORDER}) FROM charhar_searchentry"
+        )
+        return cursor.fetchone()
+
+
+def _mixed_content() -> None:
+    """Articles of two kinds and three topics, made alternately (the triggers write each
+    entry as it comes), with a publication and an expert."""
+    topics = [TopicFactory(), TopicFactory(), TopicFactory()]
+    for i in range(12):
+        PublishedArticleFactory(
+            kind=(Article.Kind.RESEARCH, Article.Kind.COMMENTARY)[i % 2],
+            topics=[topics[i % 3]],
+            published_at=timezone.now() - datetime.timedelta(days=i),
+        )
+    PublishedPublicationFactory()
+    ExpertFactory()
+
+
+def test_bulk_writes_lay_the_entries_in_search_order():
+    searchentries.defer()
+    _mixed_content()
+    searchentries.catch_up()
+
+    physical, ordered = _physical_and_search_order()
+    assert len(physical) == 14
+    assert physical == ordered  # kind, then topics, then date
+    assert searchentries.drift() == 0
+
+
+def _vectors_out_of_line() -> int:
+    """How many chunks of vectors the entries keep in their TOAST table."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltoastrelid::regclass::text FROM pg_class "
+            "WHERE relname = 'charhar_searchentry'"
+        )
+        cursor.execute(f"SELECT count(*) FROM {cursor.fetchone()[0]}")  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def test_reorder_rewrites_the_entries_in_search_order(capsys):
+    _mixed_content()
+    body = " ".join(f"word{n} policy{n}" for n in range(150))  # a vector of about 2 kB
+    PublishedArticleFactory(body=f"<p>{body}</p>")
+    physical, ordered = _physical_and_search_order()
+    assert physical != ordered  # written one by one, as the content came
+    chunks = _vectors_out_of_line()
+    assert chunks
+
+    call_command("rebuild_search_entries", "--dry-run", "--reorder")
+    assert _physical_and_search_order()[0] == physical
+    assert "would then be rewritten in search order" in capsys.readouterr().out
+
+    call_command("rebuild_search_entries", "--reorder")
+
+    assert "Rewrote 15 search entries in search order." in capsys.readouterr().out
+    physical, ordered = _physical_and_search_order()
+    assert physical == ordered
+    assert searchentries.drift() == 0
+    assert _vectors_out_of_line() == chunks  # the rows stay narrow
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [searchentries.INDEX])
+        assert cursor.fetchone()
+    # Search still finds what it found.
+    assert visible_entries().filter(type="article").count() == 13
+
+
+def test_entry_pages_keep_room_for_edits():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'charhar_searchentry'")
+        options = cursor.fetchone()[0]
+    assert f"fillfactor={searchentries.FILLFACTOR}" in options
+    assert "toast_tuple_target=128" in options

@@ -1,7 +1,7 @@
 """`manage.py rebuild_search_entries`: search's entries made again from the content tables."""
 
 from django.core.management.base import BaseCommand
-from django.db import connection
+from django.db import connection, transaction
 
 from charhar import searchentries
 from charhar.pagecache import bump_content_version
@@ -12,7 +12,9 @@ class Command(BaseCommand):
         "Compare site search's entries (PostgreSQL) with the articles, publications and experts "
         "they stand for, and write the ones that differ again. Triggers keep them current on "
         "every write; this is for after writes made with triggers off (a restore with "
-        "pg_restore --disable-triggers, session_replication_role = replica)."
+        "pg_restore --disable-triggers, session_replication_role = replica). With --reorder, "
+        "every entry is then rewritten in the order searches read them (new content goes at "
+        "the table's end; searches wait for the few seconds this takes)."
     )
 
     def add_arguments(self, parser):
@@ -20,6 +22,11 @@ class Command(BaseCommand):
             "--dry-run",
             action="store_true",
             help="Report how many entries differ; write nothing.",
+        )
+        parser.add_argument(
+            "--reorder",
+            action="store_true",
+            help="Then rewrite every entry in search order and build the index again.",
         )
 
     def handle(self, *args, **options):
@@ -32,16 +39,27 @@ class Command(BaseCommand):
         differing = searchentries.drift()
         self.stdout.write(f"{differing} search entries differ from the content.")
         if options["dry_run"]:
+            if options["reorder"]:
+                self.stdout.write("Every search entry would then be rewritten in search order.")
             self.stdout.write(self.style.WARNING("Dry run: nothing was written."))
             return
-        if not differing:
+        if not differing and not options["reorder"]:
             self.stdout.write(self.style.SUCCESS("Nothing to rebuild."))
             return
-        written, deleted = searchentries.sync()
+        with transaction.atomic():
+            written, deleted = searchentries.sync() if differing else (0, 0)
+            reordered = searchentries.reorder() if options["reorder"] else None
         told = bump_content_version()
-        self.stdout.write(
-            self.style.SUCCESS(f"Wrote {written} search entries and deleted {deleted} left over.")
-        )
+        if differing:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Wrote {written} search entries and deleted {deleted} left over."
+                )
+            )
+        if reordered is not None:
+            self.stdout.write(
+                self.style.SUCCESS(f"Rewrote {reordered} search entries in search order.")
+            )
         if not told:
             self.stdout.write(
                 self.style.WARNING(
