@@ -42,7 +42,7 @@ INDEX_SQL = (
 # The order entries are written in, so that the hits of a search filtered by kind and topic
 # (the usual filters) lie together: on a few hundred pages of the table, and their vectors on
 # neighbouring pages of its TOAST table, instead of spread over all of them. At 100,000
-# articles the search reads 685 pages instead of 2,440 and finds its hits in half
+# articles the search reads 241 pages instead of 2,433 and finds its hits in half
 # the time (docs/performance.md). Bulk writes (`catch_up`, `sync`) insert in this order,
 # `reorder` rewrites the table in it, and the table's pages keep room (`FILLFACTOR`) so that
 # an entry rewritten by an edit stays on its page.
