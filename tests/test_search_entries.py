@@ -326,7 +326,7 @@ def test_reorder_rewrites_the_entries_in_search_order(capsys):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [searchentries.INDEX])
         assert cursor.fetchone()
-    # Search still finds what it found.
+    # Every published article is still there for search to find.
     assert visible_entries().filter(type="article").count() == 13
 
 
