@@ -401,3 +401,14 @@ def test_vectors_a_batch_could_not_fill_after_its_commit_are_filled_at_the_end()
 
     assert writer.vectors.filled_at_end == 1
     assert Article.objects.filter(search_vector="filled").exists()
+
+
+@pytest.mark.postgres
+def test_a_large_import_says_to_lay_search_entries_in_order(monkeypatch):
+    out, _err = import_fixture()
+    assert "rebuild_search_entries --reorder" not in out  # a few records: no need
+    Article.objects.all().delete()
+    monkeypatch.setattr("charhar.transfer.cli.REORDER_ADVISED", 2)
+    out, _err = import_fixture()
+    assert "rebuild_search_entries --reorder" in out
+    assert "new articles, publications and experts" in out

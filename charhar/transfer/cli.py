@@ -1,8 +1,14 @@
 """What the import commands share: common options, per-record output and the summary."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from .common import ImportReport, time_zone
+
+# New searchable rows (articles, publications, experts) from which an import's summary says
+# to lay search's entries in search order again: an import writes them batch by batch and
+# then fills their vectors, which moves them out of that order (docs/search.md).
+REORDER_ADVISED = 1000
 
 
 class ImportCommand(BaseCommand):
@@ -108,6 +114,21 @@ class ImportCommand(BaseCommand):
                     out.write(f"  … and {len(report.warnings) - len(shown)} more (--verbosity 2).")
             rate = report.records / report.elapsed if report.elapsed else 0
             out.write(f"{report.records:,} {what} read in {report.elapsed:.1f} s ({rate:,.0f}/s).")
+            searchable = sum(
+                report.counts[label]["created"]
+                for label in ("article", "publication", "expert")
+                if label in report.counts
+            )
+            if (
+                not report.dry_run
+                and connection.vendor == "postgresql"
+                and searchable >= REORDER_ADVISED
+            ):
+                out.write(
+                    f"{searchable:,} new articles, publications and experts: at a quiet time, "
+                    "`manage.py rebuild_search_entries --reorder` lays search's entries in the "
+                    "order searches read them (docs/search.md)."
+                )
         if report.failures:
             self.stderr.write(
                 style.ERROR(f"Failed: {len(report.failures)} (record · field · why):")
