@@ -16,8 +16,8 @@ a change of its credits (signals below, connected in ``CharharConfig.ready``). C
 writes without ``save()`` (``bulk_create``, ``update``, imports) calls
 `refresh_search_vectors` with the rows it wrote: one UPDATE for any number of rows.
 
-**One statement for counts and order, cached.** The filtered hits (from the entries'
-`visible_entries()`, or each model's ``published()`` queryset over the content tables) are
+**One statement for counts and order, cached.** The filtered hits (from the entries,
+`visible_entry_sql()`, or each model's ``published()`` queryset over the content tables) are
 found once; every facet count and the first `LEAD` places of the
 order are read from them in a single statement, whose result is cached per search and
 content state. A page then reads its 20 rows by primary key. Filters on topics, regions and
@@ -468,9 +468,6 @@ class Hit:
     date_iso: str = ""
     date_text: str = ""
 
-    def get_absolute_url(self):
-        return self.url or _url(MODELS[self.type], self.slug)
-
 
 MODELS = {ARTICLE: Article, EXPERT: Expert, PUBLICATION: Publication}
 
@@ -518,9 +515,6 @@ class Credit:
     is_active: bool
     role: str
     url: str = ""  # set by `Search.page`
-
-    def get_absolute_url(self):
-        return self.url or _url(Expert, self.slug)
 
 
 @dataclass
@@ -700,26 +694,12 @@ def _read_with_settings(sql: str, params: list, scan: bool) -> list[tuple]:
         return cursor.fetchall()
 
 
-def visible_entries(now=None):
-    """The search entries of what readers may see: the rules of `Article.objects.published()`,
-    `Publication.objects.published()` and `Expert.objects.published()`, on the entries'
-    copies of the columns they read (tests/test_search_entries.py holds them equal)."""
-    now = now or timezone.now()
-    return SearchEntry.objects.filter(
-        Q(type=ARTICLE, status=Article.Status.PUBLISHED, published_at__lte=now)
-        | Q(
-            type=PUBLICATION,
-            status=Publication.Status.PUBLISHED,
-            published_on__lte=timezone.localdate(now),
-        )
-        | Q(type=EXPERT, status=ACTIVE)
-    )
-
-
 def visible_entry_sql(types: list[str], now=None, filters=None) -> tuple[str, list]:
     """The SQL condition, with its parameters, that keeps the search entries of `types` that
-    `visible_entries()` keeps, published within `filters`' years if it has any (which leaves
-    experts out); empty for no type."""
+    readers may see: the rules of `Article.objects.published()`,
+    `Publication.objects.published()` and `Expert.objects.published()` on the entries' copies
+    of the columns they read (tests/test_search_entries.py holds them equal), published
+    within `filters`' years if it has any (which leaves experts out); empty for no type."""
     now = now or timezone.now()
     start, end = filters._bounds() if filters else (None, None)
     year_from, year_to = (filters.year_from, filters.year_to) if filters else (None, None)
@@ -844,8 +824,7 @@ class Search:
     def _entry_hits(self) -> tuple[str, list]:
         """The SQL of the hits (`ENTRY_COLUMNS`) from the search entries. Written out rather
         than built with the ORM, which took longer to build it than the index takes to find
-        a search's hits (the rules of who may see what are held equal to `visible_entries()`
-        in tests/test_search_entries.py)."""
+        a search's hits."""
         f = self.filters
         visible, params = visible_entry_sql(f.types(), filters=f)
         if not visible:

@@ -46,20 +46,16 @@ class Command(BaseCommand):
         if not differing and not options["reorder"]:
             self.stdout.write(self.style.SUCCESS("Nothing to rebuild."))
             return
-        with transaction.atomic():
-            written, deleted = searchentries.sync() if differing else (0, 0)
-            reordered = searchentries.reorder() if options["reorder"] else None
+        if options["reorder"]:
+            # Every entry is written again from the content: the differing ones with them.
+            with transaction.atomic():
+                reordered = searchentries.reorder()
+            done = f"Rewrote {reordered} search entries in search order."
+        else:
+            written, deleted = searchentries.sync()
+            done = f"Wrote {written} search entries and deleted {deleted} left over."
         told = bump_content_version()
-        if differing:
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"Wrote {written} search entries and deleted {deleted} left over."
-                )
-            )
-        if reordered is not None:
-            self.stdout.write(
-                self.style.SUCCESS(f"Rewrote {reordered} search entries in search order.")
-            )
+        self.stdout.write(self.style.SUCCESS(done))
         if not told:
             self.stdout.write(
                 self.style.WARNING(
